@@ -1,0 +1,39 @@
+"""Bearer JWTs in Ghostfolio's shape: HS256 only, user id in the ``id`` claim, ``exp`` required."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from ghostfolio_plaid.errors import Unauthenticated
+
+ALGORITHM = "HS256"
+
+
+def user_id_from_authorization(header: str | None, secret: str) -> str:
+    if not header:
+        raise Unauthenticated("Missing Authorization header")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Authorization header must be 'Bearer <token>'")
+    return user_id_from_token(token.strip(), secret)
+
+
+def user_id_from_token(token: str, secret: str) -> str:
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "id"]})
+    except jwt.ExpiredSignatureError:
+        raise Unauthenticated("Token expired") from None
+    except jwt.InvalidTokenError:
+        raise Unauthenticated("Invalid token") from None
+    user_id = claims["id"]
+    if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > 255:
+        raise Unauthenticated("Invalid token: the id claim must be a non-empty string")
+    return user_id
+
+
+def issue_token(user_id: str, secret: str, *, lifetime: timedelta = timedelta(days=180)) -> str:
+    """Sign a token the way Ghostfolio does, for development and tests."""
+    now = datetime.now(UTC)
+    return jwt.encode({"id": user_id, "iat": now, "exp": now + lifetime}, secret, algorithm=ALGORITHM)

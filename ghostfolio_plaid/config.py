@@ -1,0 +1,203 @@
+"""Settings read once from the environment and validated before anything starts.
+
+Every bad value is reported at once (not the first one only), so an operator fixes a deployment in one go.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal, TypeVar
+from urllib.parse import urlsplit
+
+from ghostfolio_plaid.errors import ConfigError
+
+PlaidEnv = Literal["sandbox", "production", "emulator"]
+
+PLAID_HOSTS: dict[str, str] = {
+    "sandbox": "https://sandbox.plaid.com",
+    "production": "https://production.plaid.com",
+    "emulator": "http://127.0.0.1:8001",
+}
+KNOWN_PRODUCTS = frozenset(
+    {"investments", "transactions", "auth", "identity", "assets", "liabilities", "balance", "investments_auth"}
+)
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/ghostfolio_plaid"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str = DEFAULT_REDIS_URL
+    jwt_secret_key: str = field(default="", repr=False)
+    enable_feature_plaid: bool = False
+    plaid_client_id: str = ""
+    plaid_secret: str = field(default="", repr=False)
+    plaid_env: PlaidEnv = "sandbox"
+    plaid_base_url: str = PLAID_HOSTS["sandbox"]
+    plaid_encryption_key: bytes = field(default=b"", repr=False)
+    plaid_webhook_url: str | None = None
+    plaid_country_codes: tuple[str, ...] = ("US",)
+    plaid_products: tuple[str, ...] = ("investments",)
+    plaid_client_name: str = "Ghostfolio"
+    plaid_timeout_seconds: float = 30.0
+    enable_graphiql: bool = True
+    sync_queue_name: str = "ghostfolio-plaid-sync"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from ``env`` (default ``os.environ``); raise ``ConfigError`` listing every problem."""
+        return _EnvReader(os.environ if env is None else env).settings()
+
+
+class _EnvReader:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.problems: list[str] = []
+
+    def read(self, name: str, parse: Callable[[str], T], default: T) -> T:
+        raw = self.env.get(name)
+        if raw is None or (raw.strip() == "" and default is not None):
+            return default
+        try:
+            return parse(raw.strip())
+        except ValueError as exc:
+            self.problems.append(f"{name}: {exc}")
+            return default
+
+    def settings(self) -> Settings:
+        plaid_env = self.read("PLAID_ENV", _plaid_env, "sandbox")
+        enabled = self.read("ENABLE_FEATURE_PLAID", _boolean, False)
+        settings = Settings(
+            database_url=self.read("DATABASE_URL", _database_url, DEFAULT_DATABASE_URL),
+            redis_url=self.read("REDIS_URL", _redis_url, DEFAULT_REDIS_URL),
+            jwt_secret_key=self.read("JWT_SECRET_KEY", _jwt_secret, ""),
+            enable_feature_plaid=enabled,
+            plaid_client_id=self.read("PLAID_CLIENT_ID", str, ""),
+            plaid_secret=self.read("PLAID_SECRET", str, ""),
+            plaid_env=plaid_env,
+            plaid_base_url=self.read("PLAID_BASE_URL", _http_url, PLAID_HOSTS[plaid_env]),
+            plaid_encryption_key=self.read("PLAID_ENCRYPTION_KEY", parse_encryption_key, b""),
+            plaid_webhook_url=self.read("PLAID_WEBHOOK_URL", _http_url, None),
+            plaid_country_codes=self.read("PLAID_COUNTRY_CODES", _country_codes, ("US",)),
+            plaid_products=self.read("PLAID_PRODUCTS", _products, ("investments",)),
+            plaid_client_name=self.read("PLAID_CLIENT_NAME", _non_empty, "Ghostfolio"),
+            plaid_timeout_seconds=self.read("PLAID_TIMEOUT_SECONDS", _positive_float, 30.0),
+            enable_graphiql=self.read("ENABLE_GRAPHIQL", _boolean, True),
+        )
+        if not settings.jwt_secret_key:
+            self.problems.append("JWT_SECRET_KEY: required (at least 16 characters)")
+        if enabled:
+            for name, value in (
+                ("PLAID_CLIENT_ID", settings.plaid_client_id),
+                ("PLAID_SECRET", settings.plaid_secret),
+                ("PLAID_ENCRYPTION_KEY", settings.plaid_encryption_key),
+            ):
+                if not value and not any(p.startswith(name + ":") for p in self.problems):
+                    self.problems.append(f"{name}: required when ENABLE_FEATURE_PLAID is true")
+        if self.problems:
+            raise ConfigError(self.problems)
+        return settings
+
+
+def parse_encryption_key(raw: str) -> bytes:
+    """Accept 32 bytes as 64 hex digits or as base64 (standard or URL-safe alphabet)."""
+    text = raw.strip()
+    if len(text) == 64:
+        try:
+            return bytes.fromhex(text)
+        except ValueError:
+            pass
+    try:
+        key = base64.b64decode(text.replace("-", "+").replace("_", "/"), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("must be 32 random bytes as 64 hex digits or base64") from None
+    if len(key) != 32:
+        raise ValueError(f"must decode to 32 bytes, got {len(key)}")
+    return key
+
+
+def _boolean(raw: str) -> bool:
+    word = raw.lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError(f"expected true or false, got {raw!r}")
+
+
+def _plaid_env(raw: str) -> PlaidEnv:
+    if raw == "sandbox" or raw == "production" or raw == "emulator":
+        return raw
+    raise ValueError(f"expected sandbox, production or emulator, got {raw!r}")
+
+
+def _url(raw: str, schemes: tuple[str, ...]) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in schemes or not parts.hostname:
+        raise ValueError(f"expected a {' or '.join(schemes)} URL, got {_redact_url(raw)!r}")
+    return raw
+
+
+def _http_url(raw: str) -> str:
+    return _url(raw, ("http", "https")).rstrip("/")
+
+
+def _database_url(raw: str) -> str:
+    if raw.startswith("sqlite://"):
+        return raw
+    return _url(raw, ("postgres", "postgresql", "asyncpg"))
+
+
+def _redis_url(raw: str) -> str:
+    return _url(raw, ("redis", "rediss"))
+
+
+def _redact_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.password:
+        return raw.replace(parts.password, "***")
+    return raw
+
+
+def _jwt_secret(raw: str) -> str:
+    if len(raw) < 16:
+        raise ValueError("must be at least 16 characters")
+    return raw
+
+
+def _country_codes(raw: str) -> tuple[str, ...]:
+    codes = tuple(code.strip().upper() for code in raw.split(",") if code.strip())
+    bad = [code for code in codes if len(code) != 2 or not code.isalpha()]
+    if not codes or bad:
+        raise ValueError(f"expected comma-separated ISO 3166 alpha-2 codes such as US,CA, got {raw!r}")
+    return codes
+
+
+def _products(raw: str) -> tuple[str, ...]:
+    products = tuple(p.strip().lower() for p in raw.split(",") if p.strip())
+    unknown = sorted(set(products) - KNOWN_PRODUCTS)
+    if not products or unknown:
+        raise ValueError(f"unknown Plaid products {unknown or [raw]}; known: {sorted(KNOWN_PRODUCTS)}")
+    return products
+
+
+def _non_empty(raw: str) -> str:
+    if not raw:
+        raise ValueError("must not be empty")
+    return raw
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError(f"must be a positive number of seconds, got {raw!r}")
+    return value

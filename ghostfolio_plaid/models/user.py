@@ -1,0 +1,12 @@
+from tortoise import fields
+from tortoise.models import Model
+
+
+class User(Model):
+    """A Ghostfolio user, known by the ``id`` claim of its JWT; created on first sight of a valid token."""
+
+    id = fields.CharField(pk=True, max_length=255)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "user"
