@@ -10,7 +10,7 @@ import binascii
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
 from ghostfolio_plaid.errors import ConfigError
@@ -23,7 +23,16 @@ PLAID_HOSTS: dict[str, str] = {
     "emulator": "http://127.0.0.1:8001",
 }
 KNOWN_PRODUCTS = frozenset(
-    {"investments", "transactions", "auth", "identity", "assets", "liabilities", "balance", "investments_auth"}
+    {
+        "investments",
+        "transactions",
+        "auth",
+        "identity",
+        "assets",
+        "liabilities",
+        "balance",
+        "investments_auth",
+    }
 )
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
@@ -53,9 +62,12 @@ class Settings:
     sync_queue_name: str = "ghostfolio-plaid-sync"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from ``env`` (default ``os.environ``); raise ``ConfigError`` listing every problem."""
-        return _EnvReader(os.environ if env is None else env).settings()
+    def from_env(cls, env: Mapping[str, str] | None = None, *, require_jwt: bool = True) -> Settings:
+        """Build settings from ``env`` (default ``os.environ``); raise ``ConfigError`` listing every problem.
+
+        ``require_jwt`` is off for commands that never see a bearer token (worker, migrate, emulator).
+        """
+        return _EnvReader(os.environ if env is None else env).settings(require_jwt=require_jwt)
 
 
 class _EnvReader:
@@ -73,8 +85,8 @@ class _EnvReader:
             self.problems.append(f"{name}: {exc}")
             return default
 
-    def settings(self) -> Settings:
-        plaid_env = self.read("PLAID_ENV", _plaid_env, "sandbox")
+    def settings(self, *, require_jwt: bool) -> Settings:
+        plaid_env: PlaidEnv = self.read("PLAID_ENV", _plaid_env, "sandbox")
         enabled = self.read("ENABLE_FEATURE_PLAID", _boolean, False)
         settings = Settings(
             database_url=self.read("DATABASE_URL", _database_url, DEFAULT_DATABASE_URL),
@@ -92,8 +104,9 @@ class _EnvReader:
             plaid_client_name=self.read("PLAID_CLIENT_NAME", _non_empty, "Ghostfolio"),
             plaid_timeout_seconds=self.read("PLAID_TIMEOUT_SECONDS", _positive_float, 30.0),
             enable_graphiql=self.read("ENABLE_GRAPHIQL", _boolean, True),
+            sync_queue_name=self.read("SYNC_QUEUE_NAME", _non_empty, "ghostfolio-plaid-sync"),
         )
-        if not settings.jwt_secret_key:
+        if require_jwt and not settings.jwt_secret_key:
             self.problems.append("JWT_SECRET_KEY: required (at least 16 characters)")
         if enabled:
             for name, value in (
@@ -135,8 +148,8 @@ def _boolean(raw: str) -> bool:
 
 
 def _plaid_env(raw: str) -> PlaidEnv:
-    if raw == "sandbox" or raw == "production" or raw == "emulator":
-        return raw
+    if raw in PLAID_HOSTS:
+        return cast(PlaidEnv, raw)
     raise ValueError(f"expected sandbox, production or emulator, got {raw!r}")
 
 

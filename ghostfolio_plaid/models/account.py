@@ -5,7 +5,8 @@ from ghostfolio_plaid.models.plaid_item import PlaidItem
 from ghostfolio_plaid.models.platform import Platform
 from ghostfolio_plaid.models.user import User
 
-MONEY = {"max_digits": 28, "decimal_places": 8}
+MONEY_DIGITS = 28
+MONEY_PLACES = 8
 
 
 class Account(Model):
@@ -17,7 +18,7 @@ class Account(Model):
     )
     name = fields.CharField(max_length=255)
     currency = fields.CharField(max_length=8, default="USD")
-    balance = fields.DecimalField(**MONEY, default=0)
+    balance = fields.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=0)
     platform: fields.ForeignKeyNullableRelation[Platform] = fields.ForeignKeyField(
         "models.Platform", related_name="accounts", null=True, on_delete=fields.SET_NULL
     )
@@ -48,7 +49,7 @@ class AccountBalance(Model):
         "models.Account", related_name="balances", on_delete=fields.CASCADE
     )
     date = fields.DateField()
-    value = fields.DecimalField(**MONEY)
+    value = fields.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -3,7 +3,7 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
-from ghostfolio_plaid.models.account import MONEY, Account
+from ghostfolio_plaid.models.account import MONEY_DIGITS, MONEY_PLACES, Account
 from ghostfolio_plaid.models.symbol_profile import SymbolProfile
 from ghostfolio_plaid.models.user import User
 
@@ -32,9 +32,9 @@ class Order(Model):
     )
     type = fields.CharEnumField(OrderType, max_length=16)
     date = fields.DatetimeField()
-    quantity = fields.DecimalField(**MONEY)
-    unit_price = fields.DecimalField(**MONEY)
-    fee = fields.DecimalField(**MONEY, default=0)
+    quantity = fields.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    unit_price = fields.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    fee = fields.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=0)
     currency = fields.CharField(max_length=8)
     plaid_transaction_id = fields.CharField(max_length=255, unique=True, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -1,7 +1,7 @@
 from tortoise import fields
 from tortoise.models import Model
 
-from ghostfolio_plaid.models.account import MONEY
+from ghostfolio_plaid.models.account import MONEY_DIGITS, MONEY_PLACES
 
 
 class SymbolProfile(Model):
@@ -31,7 +31,7 @@ class MarketData(Model):
     data_source = fields.CharField(max_length=32)
     symbol = fields.CharField(max_length=255)
     date = fields.DateField()
-    market_price = fields.DecimalField(**MONEY)
+    market_price = fields.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

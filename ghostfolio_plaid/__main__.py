@@ -1,0 +1,5 @@
+import sys
+
+from ghostfolio_plaid.cli import main
+
+sys.exit(main())

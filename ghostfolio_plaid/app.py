@@ -1,0 +1,51 @@
+"""The ASGI application: GraphQL at ``/graphql`` and the REST contract at ``/api/v1/plaid``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from tortoise import Tortoise
+from tortoise.contrib.starlette import RegisterTortoise
+
+from ghostfolio_plaid.config import Settings
+from ghostfolio_plaid.db import tortoise_config
+from ghostfolio_plaid.graphql_app import GraphQLApp
+from ghostfolio_plaid.resolvers.services import Services, build_services
+from ghostfolio_plaid.rest_compat.errors import nest_error
+from ghostfolio_plaid.rest_compat.routes import routes as rest_routes
+
+REST_PREFIX = "/api/v1/plaid"
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    message = (
+        "Cannot " + request.method + " " + request.url.path if status in (404, 405) else "Request failed"
+    )
+    return nest_error(status, message)
+
+
+def create_app(settings: Settings, services: Services | None = None) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.services = services or build_services(settings)
+        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            await Tortoise.get_connection("default").execute_query("SELECT 1")
+            yield
+        if services is None:
+            app.state.services.close()
+
+    return Starlette(
+        routes=[
+            Route("/graphql", GraphQLApp(graphiql=settings.enable_graphiql), methods=["GET", "POST"]),
+            Mount(REST_PREFIX, routes=rest_routes()),
+        ],
+        exception_handlers={HTTPException: http_error},
+        lifespan=lifespan,
+    )

@@ -1,0 +1,95 @@
+"""``ghostfolio-plaid``: one entry point for the API, the worker, migrations, the emulator and dev tokens."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from ghostfolio_plaid.config import Settings
+from ghostfolio_plaid.errors import ConfigError
+
+log = logging.getLogger("ghostfolio_plaid")
+
+
+def serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from ghostfolio_plaid.app import create_app
+
+    uvicorn.run(create_app(Settings.from_env()), host=args.host, port=args.port, log_level="info")
+
+
+def worker(args: argparse.Namespace) -> None:
+    from redis import Redis
+    from rq import Queue, Worker
+
+    settings = Settings.from_env(require_jwt=False)
+    connection = Redis.from_url(settings.redis_url)
+    queue = Queue(settings.sync_queue_name, connection=connection)
+    Worker([queue], connection=connection).work(with_scheduler=True, burst=args.burst)
+
+
+def migrate(args: argparse.Namespace) -> None:
+    from ghostfolio_plaid.migrate import apply_migrations
+
+    asyncio.run(apply_migrations(Settings.from_env(require_jwt=False).database_url))
+
+
+def emulator(args: argparse.Namespace) -> None:
+    from ghostfolio_plaid.plaid_emulator import EmulatorConfig
+    from ghostfolio_plaid.plaid_emulator import serve as serve_emulator
+
+    settings = Settings.from_env(require_jwt=False)
+    config = EmulatorConfig()
+    if settings.plaid_client_id and settings.plaid_secret:
+        config = EmulatorConfig(client_id=settings.plaid_client_id, secret=settings.plaid_secret)
+    serve_emulator(args.host, args.port, config)
+
+
+def token(args: argparse.Namespace) -> None:
+    from ghostfolio_plaid.auth import issue_token
+
+    print(issue_token(args.user_id, Settings.from_env().jwt_secret_key))
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="ghostfolio-plaid", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="run the API with uvicorn")
+    serve_cmd.add_argument("--host", default="127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, default=8000)
+    serve_cmd.set_defaults(run=serve)
+    worker_cmd = commands.add_parser("worker", help="run an RQ worker for sync jobs")
+    worker_cmd.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    worker_cmd.set_defaults(run=worker)
+    commands.add_parser("migrate", help="create the database if needed and apply migrations").set_defaults(
+        run=migrate
+    )
+    emulator_cmd = commands.add_parser("emulator", help="serve the local Plaid emulator")
+    emulator_cmd.add_argument("--host", default="127.0.0.1")
+    emulator_cmd.add_argument("--port", type=int, default=8001)
+    emulator_cmd.set_defaults(run=emulator)
+    token_cmd = commands.add_parser("token", help="print a signed development JWT for USER_ID")
+    token_cmd.add_argument("user_id", metavar="USER_ID")
+    token_cmd.set_defaults(run=token)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        args.run(args)
+    except ConfigError as exc:
+        print(f"ghostfolio-plaid: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""Strawberry's ASGI app with our per-request context."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from ghostfolio_plaid.resolvers.services import Services
+from ghostfolio_plaid.schema import schema
+from ghostfolio_plaid.schema.context import Context
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    def __init__(self, *, graphiql: bool) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if graphiql else None, allow_queries_via_get=False)
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        services: Services = request.app.state.services
+        return Context(services=services, authorization=request.headers.get("authorization"))

@@ -1,0 +1,33 @@
+"""What every operation is given explicitly: the process-wide services and the caller's credentials."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ghostfolio_plaid.config import Settings
+from ghostfolio_plaid.crypto import TokenCipher
+from ghostfolio_plaid.job_queue import SyncQueue
+from ghostfolio_plaid.plaid_client import PlaidClient
+
+
+@dataclass
+class Services:
+    settings: Settings
+    plaid: PlaidClient
+    queue: SyncQueue
+    cipher: TokenCipher | None
+    known_users: set[str] = field(default_factory=set)
+
+    def close(self) -> None:
+        self.plaid.close()
+        self.queue.close()
+
+
+def build_services(settings: Settings) -> Services:
+    key = settings.plaid_encryption_key
+    return Services(
+        settings=settings,
+        plaid=PlaidClient(settings),
+        queue=SyncQueue(settings.redis_url, settings.sync_queue_name),
+        cipher=TokenCipher(key) if key else None,
+    )

@@ -1,0 +1,63 @@
+"""Request bodies parsed into the resolvers' inputs; every defect becomes a 400 with the field named."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from starlette.requests import Request
+
+from ghostfolio_plaid.errors import BadUserInput
+from ghostfolio_plaid.resolvers.inputs import ExchangeInput, LinkedAccountInput
+
+T = TypeVar("T")
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadUserInput("Request body must be valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadUserInput("Request body must be a JSON object")
+    return body
+
+
+def exchange_input(body: dict[str, Any]) -> ExchangeInput:
+    accounts = _field(body, "accounts", list)
+    return ExchangeInput(
+        public_token=_field(body, "publicToken", str),
+        institution_id=_field(body, "institutionId", str),
+        institution_name=_field(body, "institutionName", str),
+        accounts=tuple(_account(entry, index) for index, entry in enumerate(accounts)),
+    ).validate()
+
+
+def _account(entry: object, index: int) -> LinkedAccountInput:
+    if not isinstance(entry, dict):
+        raise BadUserInput(f"accounts[{index}] must be an object")
+    prefix = f"accounts[{index}]."
+    return LinkedAccountInput(
+        id=_field(entry, "id", str, prefix),
+        name=_field(entry, "name", str, prefix),
+        type=_field(entry, "type", str, prefix),
+        subtype=_optional(entry, "subtype", prefix),
+        mask=_optional(entry, "mask", prefix),
+    )
+
+
+def _field(body: dict[str, Any], name: str, kind: type[T], prefix: str = "") -> T:
+    if name not in body or body[name] is None:
+        raise BadUserInput(f"{prefix}{name} is required")
+    value = body[name]
+    if not isinstance(value, kind):
+        raise BadUserInput(f"{prefix}{name} must be {'a string' if kind is str else 'an array'}")
+    return value
+
+
+def _optional(body: dict[str, Any], name: str, prefix: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise BadUserInput(f"{prefix}{name} must be a string")
+    return value

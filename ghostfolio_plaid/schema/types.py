@@ -1,0 +1,189 @@
+"""GraphQL object and input types. Field names are a contract with front ends: change none."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+
+import strawberry
+
+from ghostfolio_plaid import models
+from ghostfolio_plaid.plaid_client import LinkToken as PlaidLinkToken
+from ghostfolio_plaid.resolvers.inputs import ExchangeInput, LinkedAccountInput
+from ghostfolio_plaid.resolvers.items import ExchangeResult, ListedItem, item_status
+from ghostfolio_plaid.schema.context import GraphQLInfo
+
+
+@strawberry.enum
+class PlaidItemStatus(Enum):
+    ACTIVE = "ACTIVE"
+    LOGIN_REQUIRED = "LOGIN_REQUIRED"
+    PENDING_EXPIRATION = "PENDING_EXPIRATION"
+    ERROR = "ERROR"
+    DISCONNECTED = "DISCONNECTED"
+
+
+@strawberry.enum
+class SyncJobStatus(Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@strawberry.enum
+class SyncTrigger(Enum):
+    MANUAL = "manual"
+    WEBHOOK = "webhook"
+    SCHEDULE = "schedule"
+
+
+@strawberry.type
+class LinkToken:
+    link_token: str
+    expiration: datetime
+
+    @classmethod
+    def from_plaid(cls, token: PlaidLinkToken) -> LinkToken:
+        return cls(link_token=token.link_token, expiration=token.expiration)
+
+
+@strawberry.type
+class Account:
+    id: strawberry.ID
+    name: str
+    plaid_account_id: str | None
+    type: str | None
+    subtype: str | None
+    mask: str | None
+    balance: Decimal
+    currency: str
+
+    @classmethod
+    def from_model(cls, account: models.Account) -> Account:
+        return cls(
+            id=strawberry.ID(str(account.id)),
+            name=account.name,
+            plaid_account_id=account.plaid_account_id,
+            type=account.account_type,
+            subtype=account.account_subtype,
+            mask=account.mask,
+            balance=account.balance,
+            currency=account.currency,
+        )
+
+
+@strawberry.type
+class PlaidItem:
+    id: strawberry.ID
+    institution_id: str | None
+    institution_name: str | None
+    last_synced_at: datetime | None
+    error: str | None
+    consent_expires_at: datetime | None
+    account_count: int
+    created_at: datetime
+    status: PlaidItemStatus
+    disconnected_at: datetime | None
+    _model: strawberry.Private[models.PlaidItem]
+
+    @strawberry.field
+    async def accounts(self, info: GraphQLInfo) -> list[Account]:
+        loaded = await info.context.accounts_loader.load(self._model.id)
+        return [Account.from_model(account) for account in loaded]
+
+    @classmethod
+    def from_listed(cls, listed: ListedItem) -> PlaidItem:
+        item = listed.item
+        return cls(
+            id=strawberry.ID(str(item.id)),
+            institution_id=item.institution_id,
+            institution_name=item.institution_name,
+            last_synced_at=item.last_synced_at,
+            error=item.error,
+            consent_expires_at=item.consent_expires_at,
+            account_count=listed.account_count,
+            created_at=item.created_at,
+            status=PlaidItemStatus(item_status(item).value),
+            disconnected_at=item.disconnected_at,
+            _model=item,
+        )
+
+
+@strawberry.type
+class SyncJob:
+    id: strawberry.ID
+    status: SyncJobStatus
+    trigger: SyncTrigger
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+
+    @classmethod
+    def from_model(cls, job: models.SyncJob) -> SyncJob:
+        return cls(
+            id=strawberry.ID(str(job.id)),
+            status=SyncJobStatus(job.status.value),
+            trigger=SyncTrigger(job.trigger.value),
+            created_at=job.created_at,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            error=job.error,
+        )
+
+
+@strawberry.type
+class LinkedAccount:
+    account_id: strawberry.ID
+    plaid_account_id: str
+    name: str
+
+
+@strawberry.type
+class ExchangePublicTokenPayload:
+    plaid_item_id: strawberry.ID
+    accounts: list[LinkedAccount]
+
+    @classmethod
+    def from_result(cls, result: ExchangeResult) -> ExchangePublicTokenPayload:
+        return cls(
+            plaid_item_id=strawberry.ID(str(result.plaid_item_id)),
+            accounts=[
+                LinkedAccount(
+                    account_id=strawberry.ID(str(account.id)),
+                    plaid_account_id=account.plaid_account_id or "",
+                    name=account.name,
+                )
+                for account in result.accounts
+            ],
+        )
+
+
+@strawberry.input
+class PlaidAccountInput:
+    id: str
+    name: str
+    type: str
+    subtype: str | None = None
+    mask: str | None = None
+
+
+@strawberry.input
+class ExchangePublicTokenInput:
+    public_token: str
+    institution_id: str
+    institution_name: str
+    accounts: list[PlaidAccountInput]
+
+    def to_input(self) -> ExchangeInput:
+        return ExchangeInput(
+            public_token=self.public_token,
+            institution_id=self.institution_id,
+            institution_name=self.institution_name,
+            accounts=tuple(
+                LinkedAccountInput(id=a.id, name=a.name, type=a.type, subtype=a.subtype, mask=a.mask)
+                for a in self.accounts
+            ),
+        )
