@@ -25,9 +25,7 @@ REST_PREFIX = "/api/v1/plaid"
 
 async def http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
-    message = (
-        "Cannot " + request.method + " " + request.url.path if status in (404, 405) else "Request failed"
-    )
+    message = "Cannot " + request.method + " " + request.url.path if status in (404, 405) else "Request failed"
     return nest_error(status, message)
 
 

@@ -65,9 +65,7 @@ def parser() -> argparse.ArgumentParser:
     worker_cmd = commands.add_parser("worker", help="run an RQ worker for sync jobs")
     worker_cmd.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     worker_cmd.set_defaults(run=worker)
-    commands.add_parser("migrate", help="create the database if needed and apply migrations").set_defaults(
-        run=migrate
-    )
+    commands.add_parser("migrate", help="create the database if needed and apply migrations").set_defaults(run=migrate)
     emulator_cmd = commands.add_parser("emulator", help="serve the local Plaid emulator")
     emulator_cmd.add_argument("--host", default="127.0.0.1")
     emulator_cmd.add_argument("--port", type=int, default=8001)

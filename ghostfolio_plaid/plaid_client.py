@@ -77,9 +77,7 @@ class PlaidClient:
             self._country_codes = [CountryCode(code) for code in settings.plaid_country_codes]
             self._products = [Products(product) for product in settings.plaid_products]
         except (plaid.ApiValueError, plaid.ApiTypeError) as exc:
-            raise ConfigError(
-                [f"PLAID_COUNTRY_CODES/PLAID_PRODUCTS: not accepted by Plaid ({exc})"]
-            ) from None
+            raise ConfigError([f"PLAID_COUNTRY_CODES/PLAID_PRODUCTS: not accepted by Plaid ({exc})"]) from None
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

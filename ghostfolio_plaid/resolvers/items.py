@@ -65,9 +65,7 @@ def access_token_of(services: Services, item: PlaidItem) -> str:
 
 async def list_items(user_id: str) -> list[ListedItem]:
     items = (
-        await PlaidItem.filter(user_id=user_id)
-        .annotate(account_count=Count("accounts"))
-        .order_by("created_at", "id")
+        await PlaidItem.filter(user_id=user_id).annotate(account_count=Count("accounts")).order_by("created_at", "id")
     )
     return [ListedItem(item, int(getattr(item, "account_count", 0))) for item in items]
 
@@ -80,9 +78,7 @@ async def get_item(user_id: str, plaid_item_id: str) -> ListedItem:
 async def accounts_by_item(item_ids: Sequence[uuid.UUID]) -> list[list[Account]]:
     """Accounts of many items in one query, in the order of ``item_ids`` (the DataLoader's batch)."""
     grouped: dict[uuid.UUID, list[Account]] = defaultdict(list)
-    for account in await Account.filter(plaid_item_id__in=list(item_ids)).order_by(
-        "created_at", "name", "id"
-    ):
+    for account in await Account.filter(plaid_item_id__in=list(item_ids)).order_by("created_at", "name", "id"):
         grouped[uuid.UUID(str(account.plaid_item_id))].append(account)
     return [grouped.get(item_id, []) for item_id in item_ids]
 

@@ -62,8 +62,7 @@ async def exchange_token(request: Request, services: Services, user_id: str) -> 
         {
             "plaidItemId": str(result.plaid_item_id),
             "accounts": [
-                {"accountId": str(a.id), "plaidAccountId": a.plaid_account_id, "name": a.name}
-                for a in result.accounts
+                {"accountId": str(a.id), "plaidAccountId": a.plaid_account_id, "name": a.name} for a in result.accounts
             ],
         },
         status_code=201,

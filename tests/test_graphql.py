@@ -1,0 +1,187 @@
+"""Every GraphQL operation, its error codes, and the constant query count of item lists."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from ghostfolio_plaid.models import PlaidItem
+from ghostfolio_plaid.plaid_emulator import EmulatorServer
+from tests.conftest import Caller, SQLCounter, emulator_call
+from tests.linking import ACCOUNTS, link_item, sandbox_public_token
+
+ITEMS = (
+    "{ plaidItems { id institutionId institutionName status accountCount disconnectedAt error "
+    "accounts { id name plaidAccountId type subtype mask balance currency } } }"
+)
+
+
+async def gql(client: httpx.AsyncClient, query: str, caller: Caller | None = None, **variables: Any) -> dict[str, Any]:
+    response = await client.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers=caller.headers if caller else {},
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def error_code(body: dict[str, Any]) -> str:
+    (error,) = body["errors"]
+    code: str = error["extensions"]["code"]
+    return code
+
+
+EXCHANGE = """
+mutation($input: ExchangePublicTokenInput!) {
+  exchangePublicToken(input: $input) { plaidItemId accounts { accountId plaidAccountId name } }
+}"""
+
+
+async def test_exchange_then_list_with_accounts(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller
+) -> None:
+    body = await gql(
+        client,
+        EXCHANGE,
+        alice,
+        input={
+            "publicToken": await sandbox_public_token(emulator),
+            "institutionId": "ins_109508",
+            "institutionName": "First Platypus Bank",
+            "accounts": ACCOUNTS,
+        },
+    )
+    payload = body["data"]["exchangePublicToken"]
+    assert [a["plaidAccountId"] for a in payload["accounts"]] == [a["id"] for a in ACCOUNTS]
+    listed = (await gql(client, ITEMS, alice))["data"]["plaidItems"]
+    assert [item["id"] for item in listed] == [payload["plaidItemId"]]
+    (item,) = listed
+    assert item["status"] == "ACTIVE"
+    assert item["accountCount"] == 2
+    assert {a["name"] for a in item["accounts"]} == {"Plaid Brokerage", "Plaid IRA"}
+    assert all(Decimal(a["balance"]) == 0 and a["currency"] == "USD" for a in item["accounts"])
+
+
+async def test_create_link_token_and_reauth(client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller) -> None:
+    token = (await gql(client, "mutation { createLinkToken { linkToken expiration } }", alice))["data"]
+    assert token["createLinkToken"]["linkToken"].startswith("link-")
+    item_id = (await link_item(client, emulator, alice))["plaidItemId"]
+    reauth = await gql(
+        client,
+        "mutation($id: ID!) { reauthPlaidItem(plaidItemId: $id) { linkToken expiration } }",
+        alice,
+        id=item_id,
+    )
+    assert reauth["data"]["reauthPlaidItem"]["linkToken"].startswith("link-")
+
+
+async def test_sync_job_lifecycle_fields_and_conflict(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, bob: Caller
+) -> None:
+    item_id = (await link_item(client, emulator, alice))["plaidItemId"]
+    mutation = (
+        "mutation($id: ID!) { syncPlaidItem(plaidItemId: $id) "
+        "{ id status trigger createdAt startedAt finishedAt error } }"
+    )
+    job = (await gql(client, mutation, alice, id=item_id))["data"]["syncPlaidItem"]
+    assert job["status"] == "QUEUED" and job["trigger"] == "MANUAL"
+    assert job["startedAt"] is None and job["finishedAt"] is None and job["error"] is None
+    assert error_code(await gql(client, mutation, alice, id=item_id)) == "CONFLICT"
+    query = "query($id: ID!) { syncJob(id: $id) { id status } }"
+    assert (await gql(client, query, alice, id=job["id"]))["data"]["syncJob"] == {
+        "id": job["id"],
+        "status": "QUEUED",
+    }
+    assert error_code(await gql(client, query, bob, id=job["id"])) == "NOT_FOUND"
+
+
+async def test_disconnect_returns_the_item(client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller) -> None:
+    item_id = (await link_item(client, emulator, alice))["plaidItemId"]
+    body = await gql(
+        client,
+        "mutation($id: ID!) { disconnectPlaidItem(plaidItemId: $id) { id status disconnectedAt accountCount } }",
+        alice,
+        id=item_id,
+    )
+    item = body["data"]["disconnectPlaidItem"]
+    assert item["status"] == "DISCONNECTED" and item["disconnectedAt"] and item["accountCount"] == 2
+
+
+@pytest.mark.parametrize(
+    ("who", "item", "code"),
+    [
+        ("bob", "alices", "FORBIDDEN"),
+        ("alice", "unknown", "NOT_FOUND"),
+        ("alice", "malformed", "BAD_USER_INPUT"),
+    ],
+)
+async def test_item_errors_carry_codes(
+    client: httpx.AsyncClient,
+    emulator: EmulatorServer,
+    alice: Caller,
+    bob: Caller,
+    who: str,
+    item: str,
+    code: str,
+) -> None:
+    alices = (await link_item(client, emulator, alice))["plaidItemId"]
+    item_id = {"alices": alices, "unknown": str(uuid.uuid4()), "malformed": "nope"}[item]
+    caller = alice if who == "alice" else bob
+    body = await gql(client, "query($id: ID!) { plaidItem(id: $id) { id } }", caller, id=item_id)
+    assert error_code(body) == code
+
+
+async def test_unauthenticated_and_feature_disabled(client: httpx.AsyncClient, alice: Caller) -> None:
+    assert error_code(await gql(client, "{ plaidItems { id } }")) == "UNAUTHENTICATED"
+    bad = Caller(id="x", token="abc.def.ghi")
+    assert error_code(await gql(client, "{ plaidItems { id } }", bad)) == "UNAUTHENTICATED"
+
+
+async def test_feature_disabled_code(client: httpx.AsyncClient, alice: Caller, feature_disabled: None) -> None:
+    assert error_code(await gql(client, "{ plaidItems { id } }", alice)) == "FEATURE_DISABLED"
+
+
+async def test_plaid_errors_carry_plaids_code(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller
+) -> None:
+    await emulator_call(
+        emulator,
+        "POST",
+        "/emulator/faults",
+        {"path": "/link/token/create", "error_code": "INSTITUTION_DOWN", "times": 1},
+    )
+    body = await gql(client, "mutation { createLinkToken { linkToken } }", alice)
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "PLAID_ERROR"
+    assert error["extensions"]["plaidErrorCode"] == "INSTITUTION_DOWN"
+
+
+async def test_unexpected_errors_are_masked(client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller) -> None:
+    item_id = (await link_item(client, emulator, alice))["plaidItemId"]
+    await PlaidItem.filter(id=item_id).update(access_token="v1.deadbeef.AAAA")
+    body = await gql(
+        client, "mutation($id: ID!) { reauthPlaidItem(plaidItemId: $id) { linkToken } }", alice, id=item_id
+    )
+    (error,) = body["errors"]
+    assert error == {**error, "message": "Internal server error", "extensions": {"code": "INTERNAL"}}
+
+
+async def test_item_list_costs_constant_queries(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, sql_counter: SQLCounter
+) -> None:
+    await link_item(client, emulator, alice)
+    await gql(client, ITEMS, alice)
+    sql_counter.statements.clear()
+    assert len((await gql(client, ITEMS, alice))["data"]["plaidItems"]) == 1
+    with_one = len(sql_counter.statements)
+    for _ in range(4):
+        await link_item(client, emulator, alice)
+    sql_counter.statements.clear()
+    assert len((await gql(client, ITEMS, alice))["data"]["plaidItems"]) == 5
+    assert len(sql_counter.statements) == with_one <= 2

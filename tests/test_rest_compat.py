@@ -1,0 +1,269 @@
+"""Every route and status of ../shared/contracts/plaid-api.md, driven over HTTP."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+from rq.job import Job
+from starlette.applications import Starlette
+
+from ghostfolio_plaid.job_queue import SyncQueue
+from ghostfolio_plaid.models import Account, PlaidItem, SyncJob, SyncStatus
+from ghostfolio_plaid.plaid_emulator import EmulatorServer
+from tests.conftest import Caller, emulator_call
+from tests.linking import ACCOUNTS, exchange_body, link_item, sandbox_public_token
+
+API = "/api/v1/plaid"
+
+
+def assert_nest_error(response: httpx.Response, status: int, message_part: str = "") -> None:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"statusCode", "message", "error"}
+    assert body["statusCode"] == status
+    assert message_part in body["message"]
+
+
+async def emulator_paths(emulator: EmulatorServer) -> list[str]:
+    return [entry["path"] for entry in (await emulator_call(emulator, "GET", "/emulator/requests"))["requests"]]
+
+
+async def test_link_token(client: httpx.AsyncClient, alice: Caller) -> None:
+    response = await client.post(f"{API}/link-token", headers=alice.headers)
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"linkToken", "expiration"}
+    assert body["linkToken"].startswith("link-")
+    assert body["expiration"].endswith("Z")
+
+
+async def test_exchange_creates_item_and_accounts(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller
+) -> None:
+    body = await link_item(client, emulator, alice)
+    assert set(body) == {"plaidItemId", "accounts"}
+    assert [(a["plaidAccountId"], a["name"]) for a in body["accounts"]] == [(a["id"], a["name"]) for a in ACCOUNTS]
+    item = await PlaidItem.get(id=body["plaidItemId"])
+    assert item.user_id == alice.id
+    assert item.institution_id == "ins_109508"
+    assert "access-" not in item.access_token
+    rows = await Account.filter(plaid_item_id=item.id).order_by("plaid_account_id")
+    assert {str(r.id) for r in rows} == {a["accountId"] for a in body["accounts"]}
+    assert {(r.account_type, r.account_subtype, r.mask) for r in rows} == {
+        ("investment", "brokerage", "1234"),
+        ("investment", "ira", "5678"),
+    }
+
+
+async def test_exchange_rejects_invalid_and_reused_public_tokens(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller
+) -> None:
+    before = await PlaidItem.all().count()
+    response = await client.post(
+        f"{API}/exchange-token", json=exchange_body("public-sandbox-unknown"), headers=alice.headers
+    )
+    assert_nest_error(response, 400, "public token")
+    token = await sandbox_public_token(emulator)
+    first = await client.post(f"{API}/exchange-token", json=exchange_body(token), headers=alice.headers)
+    assert first.status_code == 201
+    again = await client.post(f"{API}/exchange-token", json=exchange_body(token), headers=alice.headers)
+    assert_nest_error(again, 400, "public token")
+    assert await PlaidItem.all().count() == before + 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"{not json", "valid JSON"),
+        (b"[1, 2]", "JSON object"),
+        (b"{}", "publicToken is required"),
+        (
+            b'{"publicToken": 5, "institutionId": "i", "institutionName": "n", "accounts": []}',
+            "must be a string",
+        ),
+        (
+            b'{"publicToken": "p", "institutionId": "i", "institutionName": "n", "accounts": {}}',
+            "must be an array",
+        ),
+        (
+            b'{"publicToken": "p", "institutionId": "i", "institutionName": "n", "accounts": [3]}',
+            "accounts[0]",
+        ),
+        (
+            b'{"publicToken": "p", "institutionId": "i", "institutionName": "n", "accounts": [{"id": "a"}]}',
+            "accounts[0].name is required",
+        ),
+        (
+            b'{"publicToken": "", "institutionId": "i", "institutionName": "n", "accounts": []}',
+            "must not be empty",
+        ),
+    ],
+)
+async def test_exchange_rejects_malformed_bodies(
+    client: httpx.AsyncClient, alice: Caller, content: bytes, message: str
+) -> None:
+    response = await client.post(
+        f"{API}/exchange-token",
+        content=content,
+        headers={**alice.headers, "content-type": "application/json"},
+    )
+    assert_nest_error(response, 400, message)
+
+
+async def test_sync_enqueues_a_real_job_and_conflicts_while_queued(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, app: Starlette
+) -> None:
+    item_id = (await link_item(client, emulator, alice))["plaidItemId"]
+    response = await client.post(f"{API}/sync/{item_id}", headers=alice.headers)
+    assert response.status_code == 202
+    body = response.json()
+    assert body["message"] == "Sync job enqueued"
+    queue: SyncQueue = app.state.services.queue
+    job = Job.fetch(body["jobId"], connection=queue.redis)
+    assert job.func_name == "ghostfolio_plaid.workers.sync.run_sync_job"
+    assert job.args == (body["jobId"],)
+    assert body["jobId"] in queue.queue.job_ids
+    row = await SyncJob.get(id=body["jobId"])
+    assert row.status == SyncStatus.QUEUED
+    assert str(row.plaid_item_id) == item_id
+    again = await client.post(f"{API}/sync/{item_id}", headers=alice.headers)
+    assert_nest_error(again, 409, "already queued or running")
+    assert await SyncJob.filter(plaid_item_id=item_id).count() == 1
+
+
+async def test_sync_job_lost_from_the_queue_does_not_block_forever(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, app: Starlette
+) -> None:
+    item_id = (await link_item(client, emulator, alice))["plaidItemId"]
+    first = (await client.post(f"{API}/sync/{item_id}", headers=alice.headers)).json()["jobId"]
+    queue: SyncQueue = app.state.services.queue
+    Job.fetch(first, connection=queue.redis).delete()
+    second = await client.post(f"{API}/sync/{item_id}", headers=alice.headers)
+    assert second.status_code == 202
+    assert (await SyncJob.get(id=first)).status == SyncStatus.FAILED
+
+
+async def test_sync_answers_503_and_writes_nothing_when_redis_is_down(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, app: Starlette
+) -> None:
+    item_id = (await link_item(client, emulator, alice))["plaidItemId"]
+    services = app.state.services
+    working = services.queue
+    services.queue = SyncQueue("redis://127.0.0.1:1/0", "unreachable")
+    try:
+        response = await client.post(f"{API}/sync/{item_id}", headers=alice.headers)
+    finally:
+        services.queue = working
+    assert_nest_error(response, 503, "queue")
+    assert await SyncJob.filter(plaid_item_id=item_id).count() == 0
+    assert (await client.post(f"{API}/sync/{item_id}", headers=alice.headers)).status_code == 202
+
+
+async def test_items_lists_only_the_callers_items(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, bob: Caller
+) -> None:
+    linked = await link_item(client, emulator, alice)
+    response = await client.get(f"{API}/items", headers=alice.headers)
+    assert response.status_code == 200
+    (entry,) = response.json()["items"]
+    assert entry["id"] == linked["plaidItemId"]
+    assert entry["institutionId"] == "ins_109508"
+    assert entry["institutionName"] == "First Platypus Bank"
+    assert entry["accountCount"] == 2
+    assert entry["lastSyncedAt"] is None and entry["error"] is None and entry["consentExpiresAt"] is None
+    assert entry["createdAt"].endswith("Z")
+    assert entry["status"] == "ACTIVE"
+    assert (await client.get(f"{API}/items", headers=bob.headers)).json() == {"items": []}
+
+
+async def test_update_link_token_uses_update_mode(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller
+) -> None:
+    item_id = (await link_item(client, emulator, alice))["plaidItemId"]
+    response = await client.post(f"{API}/link-token/update/{item_id}", headers=alice.headers)
+    assert response.status_code == 200
+    assert set(response.json()) == {"linkToken", "expiration"}
+
+
+async def test_disconnect_removes_at_plaid_and_keeps_accounts(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller
+) -> None:
+    item_id = (await link_item(client, emulator, alice))["plaidItemId"]
+    removals_before = (await emulator_paths(emulator)).count("/item/remove")
+    response = await client.delete(f"{API}/items/{item_id}", headers=alice.headers)
+    assert response.status_code == 200
+    assert response.json() == {"message": "Plaid connection disconnected"}
+    assert (await emulator_paths(emulator)).count("/item/remove") == removals_before + 1
+    item = await PlaidItem.get(id=item_id)
+    assert item.disconnected_at is not None
+    assert await Account.filter(plaid_item_id=item_id).count() == 2
+    sync = await client.post(f"{API}/sync/{item_id}", headers=alice.headers)
+    assert_nest_error(sync, 409, "disconnected")
+    (entry,) = (await client.get(f"{API}/items", headers=alice.headers)).json()["items"]
+    assert entry["status"] == "DISCONNECTED"
+    again = await client.delete(f"{API}/items/{item_id}", headers=alice.headers)
+    assert again.status_code == 200
+    assert (await emulator_paths(emulator)).count("/item/remove") == removals_before + 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/sync/{id}"), ("POST", "/link-token/update/{id}"), ("DELETE", "/items/{id}")],
+)
+async def test_item_routes_check_ownership_and_ids(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, bob: Caller, method: str, path: str
+) -> None:
+    item_id = (await link_item(client, emulator, alice))["plaidItemId"]
+    forbidden = await client.request(method, API + path.format(id=item_id), headers=bob.headers)
+    assert_nest_error(forbidden, 403)
+    missing = await client.request(method, API + path.format(id=uuid.uuid4()), headers=alice.headers)
+    assert_nest_error(missing, 404, "PlaidItem not found")
+    malformed = await client.request(method, API + path.format(id="not-a-uuid"), headers=alice.headers)
+    assert_nest_error(malformed, 400, "UUID")
+    assert (await PlaidItem.get(id=item_id)).disconnected_at is None
+    assert await SyncJob.filter(plaid_item_id=item_id).count() == 0
+
+
+ROUTES = [
+    ("POST", "/link-token"),
+    ("POST", "/exchange-token"),
+    ("POST", f"/sync/{uuid.uuid4()}"),
+    ("GET", "/items"),
+    ("POST", f"/link-token/update/{uuid.uuid4()}"),
+    ("DELETE", f"/items/{uuid.uuid4()}"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+async def test_every_route_requires_a_valid_token(client: httpx.AsyncClient, method: str, path: str) -> None:
+    assert_nest_error(await client.request(method, API + path), 401)
+    bad = {"Authorization": "Bearer not.a.token"}
+    assert_nest_error(await client.request(method, API + path, headers=bad), 401)
+
+
+@pytest.mark.parametrize(("method", "path"), [*ROUTES, ("POST", "/webhook")])
+async def test_feature_gate_closes_every_route(
+    client: httpx.AsyncClient, alice: Caller, feature_disabled: None, method: str, path: str
+) -> None:
+    assert_nest_error(await client.request(method, API + path, headers=alice.headers), 403, "disabled")
+
+
+async def test_link_token_plaid_failure_is_a_500_with_a_clear_message(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller
+) -> None:
+    await emulator_call(
+        emulator,
+        "POST",
+        "/emulator/faults",
+        {"path": "/link/token/create", "error_code": "INTERNAL_SERVER_ERROR", "times": 1},
+    )
+    response = await client.post(f"{API}/link-token", headers=alice.headers)
+    assert_nest_error(response, 500, "Plaid API error")
+    assert (await client.post(f"{API}/link-token", headers=alice.headers)).status_code == 200
+
+
+async def test_unknown_routes_answer_json_404(client: httpx.AsyncClient, alice: Caller) -> None:
+    assert_nest_error(await client.get(f"{API}/nope", headers=alice.headers), 404)
+    assert_nest_error(await client.get(f"{API}/link-token", headers=alice.headers), 405)
