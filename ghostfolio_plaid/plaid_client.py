@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from typing import Any, TypeVar
 
@@ -22,6 +22,9 @@ import plaid
 import urllib3
 from plaid.api import plaid_api
 from plaid.model.country_code import CountryCode
+from plaid.model.investments_holdings_get_request import InvestmentsHoldingsGetRequest
+from plaid.model.investments_transactions_get_request import InvestmentsTransactionsGetRequest
+from plaid.model.investments_transactions_get_request_options import InvestmentsTransactionsGetRequestOptions
 from plaid.model.item_get_request import ItemGetRequest
 from plaid.model.item_public_token_exchange_request import ItemPublicTokenExchangeRequest
 from plaid.model.item_remove_request import ItemRemoveRequest
@@ -119,6 +122,24 @@ class PlaidClient:
 
     async def remove_item(self, access_token: str) -> None:
         await self._call(self._api.item_remove, ItemRemoveRequest(access_token=access_token))
+
+    async def get_holdings(self, access_token: str) -> dict[str, Any]:
+        """``/investments/holdings/get`` as Plaid's JSON: accounts, holdings, securities."""
+        return await self._call(
+            self._api.investments_holdings_get, InvestmentsHoldingsGetRequest(access_token=access_token)
+        )
+
+    async def get_investment_transactions(
+        self, access_token: str, *, start: date, end: date, offset: int, count: int = 500
+    ) -> dict[str, Any]:
+        """One page of ``/investments/transactions/get`` as Plaid's JSON (newest first)."""
+        request = InvestmentsTransactionsGetRequest(
+            access_token=access_token,
+            start_date=start,
+            end_date=end,
+            options=InvestmentsTransactionsGetRequestOptions(count=count, offset=offset),
+        )
+        return await self._call(self._api.investments_transactions_get, request)
 
     async def _call(self, method: Callable[..., Any], request: Any) -> dict[str, Any]:
         """Run one SDK call off the event loop and return Plaid's JSON answer as a dict.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 import httpx
@@ -267,3 +268,22 @@ async def test_link_token_plaid_failure_is_a_500_with_a_clear_message(
 async def test_unknown_routes_answer_json_404(client: httpx.AsyncClient, alice: Caller) -> None:
     assert_nest_error(await client.get(f"{API}/nope", headers=alice.headers), 404)
     assert_nest_error(await client.get(f"{API}/link-token", headers=alice.headers), 405)
+
+
+async def test_access_token_never_leaves_the_service(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, app: Starlette, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    linked = await link_item(client, emulator, alice)
+    item = await PlaidItem.get(id=linked["plaidItemId"])
+    access_token = app.state.services.cipher.decrypt(item.access_token, row_id=str(item.id))
+    assert access_token.startswith("access-")
+    bodies = [
+        (await client.get(f"{API}/items", headers=alice.headers)).text,
+        (await client.post(f"{API}/link-token/update/{item.id}", headers=alice.headers)).text,
+        (await client.post(f"{API}/sync/{item.id}", headers=alice.headers)).text,
+        (await client.delete(f"{API}/items/{item.id}", headers=alice.headers)).text,
+    ]
+    assert all(access_token not in body for body in bodies)
+    assert access_token not in caplog.text
+    assert app.state.services.settings.plaid_secret not in caplog.text
