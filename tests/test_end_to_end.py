@@ -36,13 +36,12 @@ def process_env(env: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def served(process_env: dict[str, str]) -> Iterator[str]:
+def served(process_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
+    log_path = tmp_path_factory.mktemp("serve") / "serve.log"
+    log_file = log_path.open("wb")
     process = subprocess.Popen(
-        command("serve", "--port", str(port)),
-        env=process_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        command("serve", "--port", str(port)), env=process_env, stdout=log_file, stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -52,12 +51,12 @@ def served(process_env: dict[str, str]) -> Iterator[str]:
             break
         except httpx.TransportError:
             if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"serve did not start:\n{output}")
+                pytest.fail(f"serve did not start:\n{log_path.read_text()}")
             time.sleep(0.1)
     yield url
     process.terminate()
     process.wait(timeout=10)
+    log_file.close()
 
 
 def test_token_command_prints_a_usable_jwt(served: str, process_env: dict[str, str]) -> None:

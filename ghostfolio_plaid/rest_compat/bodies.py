@@ -25,11 +25,14 @@ async def json_object(request: Request) -> dict[str, Any]:
 
 
 def exchange_input(body: dict[str, Any]) -> ExchangeInput:
+    public_token = _field(body, "publicToken", str)
+    institution_id = _field(body, "institutionId", str)
+    institution_name = _field(body, "institutionName", str)
     accounts = _field(body, "accounts", list)
     return ExchangeInput(
-        public_token=_field(body, "publicToken", str),
-        institution_id=_field(body, "institutionId", str),
-        institution_name=_field(body, "institutionName", str),
+        public_token=public_token,
+        institution_id=institution_id,
+        institution_name=institution_name,
         accounts=tuple(_account(entry, index) for index, entry in enumerate(accounts)),
     ).validate()
 

@@ -1,0 +1,108 @@
+"""The emulator's memory: items, tokens, the request log, webhook deliveries and injected faults."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from ghostfolio_plaid.plaid_emulator.fixtures import INSTITUTIONS, ItemData, ItemShape, build_item_data
+from ghostfolio_plaid.plaid_emulator.signing import WebhookSigner
+
+
+@dataclass
+class Item:
+    item_id: str
+    institution_id: str
+    products: list[str]
+    shape: ItemShape
+    webhook: str | None = None
+    login_required: bool = False
+    removed: bool = False
+    consent_expiration_time: str | None = None
+    _data: ItemData | None = None
+
+    @property
+    def data(self) -> ItemData:
+        if self._data is None:
+            self._data = build_item_data(self.item_id, INSTITUTIONS[self.institution_id], self.shape)
+        return self._data
+
+
+@dataclass
+class PublicToken:
+    item_id: str
+    expires_at: float
+    used: bool = False
+
+
+@dataclass
+class Fault:
+    """An injected failure for one path: a Plaid error code, a bare HTTP status, or a delay."""
+
+    path: str
+    error_code: str | None = None
+    status: int | None = None
+    delay_ms: int = 0
+    times: int = 1
+    body: str | None = None
+
+
+@dataclass
+class EmulatorState:
+    public_token_ttl: float
+    items: dict[str, Item] = field(default_factory=dict)
+    access_tokens: dict[str, str] = field(default_factory=dict)
+    public_tokens: dict[str, PublicToken] = field(default_factory=dict)
+    link_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    webhooks: list[dict[str, Any]] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    signer: WebhookSigner = field(default_factory=WebhookSigner)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def reset(self) -> None:
+        with self.lock:
+            for collection in (self.items, self.access_tokens, self.public_tokens, self.link_tokens):
+                collection.clear()
+            self.requests.clear()
+            self.webhooks.clear()
+            self.faults.clear()
+
+    def create_item(self, institution_id: str, products: list[str], shape: ItemShape, webhook: str | None) -> Item:
+        item = Item(
+            item_id=_random_id(), institution_id=institution_id, products=products, shape=shape, webhook=webhook
+        )
+        with self.lock:
+            self.items[item.item_id] = item
+        return item
+
+    def issue_public_token(self, item: Item) -> str:
+        token = f"public-sandbox-{uuid.uuid4()}"
+        with self.lock:
+            self.public_tokens[token] = PublicToken(item.item_id, time.time() + self.public_token_ttl)
+        return token
+
+    def issue_access_token(self, item: Item) -> str:
+        token = f"access-sandbox-{uuid.uuid4()}"
+        with self.lock:
+            self.access_tokens[token] = item.item_id
+        return token
+
+    def take_fault(self, path: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.path == path and fault.times > 0:
+                    fault.times -= 1
+                    if fault.times == 0:
+                        self.faults.remove(fault)
+                    return fault
+        return None
+
+
+def _random_id() -> str:
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    return "".join(secrets.choice(alphabet) for _ in range(37))
