@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from ghostfolio_plaid.job_queue import SyncQueue
 from ghostfolio_plaid.models import Account, PlaidItem, SyncJob, SyncStatus
 from ghostfolio_plaid.plaid_emulator import EmulatorServer
-from tests.conftest import Caller, emulator_call
+from tests.conftest import Caller, emulator_call, plaid_post
 from tests.linking import ACCOUNTS, exchange_body, link_item, sandbox_public_token
 
 API = "/api/v1/plaid"
@@ -287,3 +287,18 @@ async def test_access_token_never_leaves_the_service(
     assert all(access_token not in body for body in bodies)
     assert access_token not in caplog.text
     assert app.state.services.settings.plaid_secret not in caplog.text
+
+
+async def test_exchange_of_an_already_linked_item_is_a_409_and_writes_nothing(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, app: Starlette
+) -> None:
+    linked = await link_item(client, emulator, alice)
+    item = await PlaidItem.get(id=linked["plaidItemId"])
+    access_token = app.state.services.cipher.decrypt(item.access_token, row_id=str(item.id))
+    again = await plaid_post(emulator, "/item/public_token/create", {"access_token": access_token})
+    items_before, accounts_before = await PlaidItem.all().count(), await Account.all().count()
+    response = await client.post(
+        f"{API}/exchange-token", json=exchange_body(again["public_token"]), headers=alice.headers
+    )
+    assert_nest_error(response, 409, "already linked")
+    assert (await PlaidItem.all().count(), await Account.all().count()) == (items_before, accounts_before)

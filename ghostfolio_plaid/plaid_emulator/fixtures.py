@@ -221,9 +221,8 @@ class _Builder:
             "limit": None,
             "iso_currency_code": "USD",
             "unofficial_currency_code": None,
+            "margin_loan_amount": None,
         }
-        if kind == "investment":
-            balances["margin_loan_amount"] = None
         return {
             "account_id": plaid_id("account", self.item_id, index),
             "balances": balances,
@@ -351,7 +350,7 @@ class _Builder:
             29,
             extra,
             "cancel",
-            "cancel",
+            "buy",
             -3.0,
             extra.price,
             -3 * extra.price,

@@ -151,7 +151,7 @@ async def public_token_create(state: EmulatorState, body: Json) -> Json:
 
 
 async def item_get(state: EmulatorState, body: Json) -> Json:
-    return {"item": item_json(item_for(state, body)), "status": None}
+    return {"item": item_json(item_for(state, body))}
 
 
 async def item_remove(state: EmulatorState, body: Json) -> Json:
@@ -185,7 +185,7 @@ async def institutions_get_by_id(state: EmulatorState, body: Json) -> Json:
             "status": None,
             "payment_initiation_metadata": None,
             "auth_metadata": None,
-            "connection_availability": None,
+            "connection_availability": "SUPPORTED",
         }
     }
 
