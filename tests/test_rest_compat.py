@@ -11,7 +11,7 @@ from rq.job import Job
 from starlette.applications import Starlette
 
 from ghostfolio_plaid.job_queue import SyncQueue
-from ghostfolio_plaid.models import Account, PlaidItem, SyncJob, SyncStatus
+from ghostfolio_plaid.models import Account, PlaidItem, SyncJob, SyncStatus, User
 from ghostfolio_plaid.plaid_emulator import EmulatorServer
 from tests.conftest import Caller, emulator_call, plaid_post
 from tests.linking import ACCOUNTS, exchange_body, link_item, sandbox_public_token
@@ -48,6 +48,7 @@ async def test_exchange_creates_item_and_accounts(
     assert [(a["plaidAccountId"], a["name"]) for a in body["accounts"]] == [(a["id"], a["name"]) for a in ACCOUNTS]
     item = await PlaidItem.get(id=body["plaidItemId"])
     assert item.user_id == alice.id
+    assert await User.exists(id=alice.id)
     assert item.institution_id == "ins_109508"
     assert "access-" not in item.access_token
     rows = await Account.filter(plaid_item_id=item.id).order_by("plaid_account_id")

@@ -1,0 +1,65 @@
+"""The ``ghostfolio-plaid`` commands that the end-to-end test does not already drive."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+
+import asyncpg
+import httpx
+
+from tests.conftest import POSTGRES_SERVER
+from tests.test_end_to_end import command, free_port
+
+
+async def test_migrate_creates_a_missing_database_and_is_idempotent(env: dict[str, str]) -> None:
+    name = f"gp_cli_{uuid.uuid4().hex[:8]}"
+    process_env = {**os.environ, **env, "DATABASE_URL": f"{POSTGRES_SERVER}/{name}"}
+    try:
+        for _ in range(2):
+            process = await asyncio.create_subprocess_exec(*command("migrate"), env=process_env)
+            assert await asyncio.wait_for(process.wait(), timeout=120) == 0
+        connection = await asyncpg.connect(f"{POSTGRES_SERVER.replace('postgres://', 'postgresql://')}/{name}")
+        try:
+            tables = {r["tablename"] for r in await connection.fetch("SELECT tablename FROM pg_tables")}
+        finally:
+            await connection.close()
+        assert {"plaid_item", "account", "order", "sync_job", "symbol_profile", "market_data", "user"} <= tables
+    finally:
+        admin = await asyncpg.connect(f"{POSTGRES_SERVER.replace('postgres://', 'postgresql://')}/postgres")
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def test_emulator_command_serves_plaid_with_the_configured_credentials(env: dict[str, str]) -> None:
+    port = free_port()
+    process_env = {**os.environ, **env, "PLAID_CLIENT_ID": "cli-client", "PLAID_SECRET": "cli-secret"}
+    process = await asyncio.create_subprocess_exec(
+        *command("emulator", "--port", str(port)),
+        env=process_env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=2) as http:
+            for _ in range(100):
+                try:
+                    answer = await http.post(
+                        "/sandbox/public_token/create",
+                        json={
+                            "client_id": "cli-client",
+                            "secret": "cli-secret",
+                            "institution_id": "ins_109508",
+                            "initial_products": ["investments"],
+                        },
+                    )
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            assert answer.status_code == 200 and answer.json()["public_token"].startswith("public-sandbox-")
+            wrong = await http.post("/item/get", json={"client_id": "x", "secret": "y", "access_token": "a"})
+            assert wrong.json()["error_code"] == "INVALID_API_KEYS"
+    finally:
+        process.terminate()
+        await process.wait()
