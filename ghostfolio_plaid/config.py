@@ -60,6 +60,19 @@ class Settings:
     plaid_timeout_seconds: float = 30.0
     enable_graphiql: bool = True
     sync_queue_name: str = "ghostfolio-plaid-sync"
+    plaid_rate_limits: tuple[tuple[str, int], ...] = ()
+    sync_retry_intervals: tuple[int, ...] = (30, 120, 600)
+    sync_history_days: int = 730
+    sync_overlap_days: int = 30
+    sync_schedule: str = "0 3 * * *"
+    sync_spread_seconds: int = 3600
+    sync_lock_seconds: int = 300
+
+    def rate_limits_per_minute(self) -> dict[str, int]:
+        """Plaid's documented per-client limits, overridden by ``PLAID_RATE_LIMITS`` (0 switches one off)."""
+        from ghostfolio_plaid.rate_limit import DEFAULT_PER_MINUTE
+
+        return {**DEFAULT_PER_MINUTE, **dict(self.plaid_rate_limits)}
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, require_jwt: bool = True) -> Settings:
@@ -105,6 +118,13 @@ class _EnvReader:
             plaid_timeout_seconds=self.read("PLAID_TIMEOUT_SECONDS", _positive_float, 30.0),
             enable_graphiql=self.read("ENABLE_GRAPHIQL", _boolean, True),
             sync_queue_name=self.read("SYNC_QUEUE_NAME", _non_empty, "ghostfolio-plaid-sync"),
+            plaid_rate_limits=self.read("PLAID_RATE_LIMITS", _rate_limits, ()),
+            sync_retry_intervals=self.read("SYNC_RETRY_INTERVALS", _seconds_list, (30, 120, 600)),
+            sync_history_days=self.read("SYNC_HISTORY_DAYS", _whole(1, 730), 730),
+            sync_overlap_days=self.read("SYNC_OVERLAP_DAYS", _whole(0, 730), 30),
+            sync_schedule=self.read("SYNC_SCHEDULE", _cron, "0 3 * * *"),
+            sync_spread_seconds=self.read("SYNC_SPREAD_SECONDS", _whole(0, 86400), 3600),
+            sync_lock_seconds=self.read("SYNC_LOCK_SECONDS", _whole(10, 86400), 300),
         )
         if require_jwt and not settings.jwt_secret_key:
             self.problems.append("JWT_SECRET_KEY: required (at least 16 characters)")
@@ -214,3 +234,39 @@ def _positive_float(raw: str) -> float:
     if not value > 0:
         raise ValueError(f"must be a positive number of seconds, got {raw!r}")
     return value
+
+
+def _rate_limits(raw: str) -> tuple[tuple[str, int], ...]:
+    limits = []
+    for part in raw.split(","):
+        name, sep, value = part.strip().partition("=")
+        if not sep or not name or not value.strip().isdigit():
+            raise ValueError(
+                f"expected endpoint=calls_per_minute pairs such as investments_holdings_get=2000, got {raw!r}"
+            )
+        limits.append((name.strip(), int(value)))
+    return tuple(limits)
+
+
+def _seconds_list(raw: str) -> tuple[int, ...]:
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    if not parts or not all(p.isdigit() for p in parts):
+        raise ValueError(f"expected comma-separated whole seconds such as 30,120,600, got {raw!r}")
+    return tuple(int(p) for p in parts)
+
+
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            raise ValueError(f"expected a whole number from {low} to {high}, got {raw!r}")
+        return int(raw)
+
+    return parse
+
+
+def _cron(raw: str) -> str:
+    from croniter import croniter
+
+    if not croniter.is_valid(raw):
+        raise ValueError(f"expected a cron expression such as '0 3 * * *', got {raw!r}")
+    return raw

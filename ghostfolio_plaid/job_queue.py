@@ -1,23 +1,36 @@
-"""The RQ queue that carries sync jobs. Jobs carry ids only, never tokens.
+"""Sync jobs: a SyncJob row plus an RQ job with the same id. Jobs carry ids only, never tokens.
 
-redis-py and RQ are synchronous, so calls run in a thread; any Redis failure becomes ``QueueUnavailable``.
+At most one queued or running SyncJob per item is a unique index; a job that the queue lost, or whose
+worker died (its item lock expired), is released so it cannot block an item forever.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
 
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue
+from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from tortoise.exceptions import IntegrityError
 
-from ghostfolio_plaid.errors import ServiceError
+from ghostfolio_plaid.errors import Conflict, ServiceError, Unavailable
+from ghostfolio_plaid.models import ACTIVE_SYNC_STATUSES, PlaidItem, SyncJob, SyncStatus, SyncTrigger
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 SYNC_JOB_FUNCTION = "ghostfolio_plaid.workers.sync.run_sync_job"
 SYNC_JOB_TIMEOUT_SECONDS = 3600
 _DEAD_STATES = frozenset({JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, JobStatus.FINISHED})
+
+
+def sync_lock_key(item_id: str) -> str:
+    return f"gp:sync-lock:{item_id}"
 
 
 class QueueUnavailable(ServiceError):
@@ -25,40 +38,92 @@ class QueueUnavailable(ServiceError):
 
 
 class SyncQueue:
-    def __init__(self, redis_url: str, queue_name: str) -> None:
+    def __init__(self, redis_url: str, queue_name: str, retry_intervals: tuple[int, ...] = (30, 120, 600)) -> None:
         self.redis = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
         self.queue = Queue(queue_name, connection=self.redis)
+        self.retry_intervals = retry_intervals
 
-    async def enqueue_sync(self, sync_job_id: str) -> None:
-        await self._run(self._enqueue, sync_job_id)
+    async def enqueue_sync(self, sync_job_id: str, delay_seconds: int = 0) -> None:
+        await self._run(self._enqueue, sync_job_id, delay_seconds)
 
-    async def is_pending(self, sync_job_id: str) -> bool:
-        """Whether RQ still holds the job as something that will run or is running."""
-        return bool(await self._run(self._is_pending, sync_job_id))
+    async def is_pending(self, job: SyncJob) -> bool:
+        """Whether the job will still run or is running (a running one must hold its item's lock)."""
+        return await self._run(self._is_pending, str(job.id), str(job.plaid_item_id), job.status)
 
     def close(self) -> None:
         self.redis.close()
 
-    def _enqueue(self, sync_job_id: str) -> None:
-        self.queue.enqueue(
-            SYNC_JOB_FUNCTION,
-            sync_job_id,
-            job_id=sync_job_id,
-            job_timeout=SYNC_JOB_TIMEOUT_SECONDS,
-            result_ttl=86400,
-            failure_ttl=7 * 86400,
-        )
+    def _enqueue(self, sync_job_id: str, delay_seconds: int) -> None:
+        options: dict[str, Any] = {
+            "job_id": sync_job_id,
+            "job_timeout": SYNC_JOB_TIMEOUT_SECONDS,
+            "result_ttl": 86400,
+            "failure_ttl": 7 * 86400,
+            "retry": Retry(max=len(self.retry_intervals), interval=list(self.retry_intervals)),
+        }
+        if delay_seconds > 0:
+            self.queue.enqueue_in(timedelta(seconds=delay_seconds), SYNC_JOB_FUNCTION, sync_job_id, **options)
+        else:
+            self.queue.enqueue(SYNC_JOB_FUNCTION, sync_job_id, **options)
 
-    def _is_pending(self, sync_job_id: str) -> bool:
+    def _is_pending(self, sync_job_id: str, item_id: str, status: SyncStatus) -> bool:
         try:
-            status = Job.fetch(sync_job_id, connection=self.redis).get_status(refresh=False)
+            rq_status = Job.fetch(sync_job_id, connection=self.redis).get_status(refresh=False)
         except NoSuchJobError:
             return False
-        return status not in _DEAD_STATES
+        if rq_status in _DEAD_STATES:
+            return False
+        if status == SyncStatus.RUNNING:
+            return bool(self.redis.exists(sync_lock_key(item_id)))
+        return True
 
     @staticmethod
-    async def _run(func: object, *args: str) -> object:
+    async def _run(func: Callable[..., T], *args: Any) -> T:
         try:
-            return await asyncio.to_thread(func, *args)  # type: ignore[arg-type]
+            return await asyncio.to_thread(func, *args)
         except RedisError as exc:
             raise QueueUnavailable(f"job queue unavailable ({type(exc).__name__})") from None
+
+
+async def request_sync(queue: SyncQueue, item: PlaidItem, trigger: SyncTrigger, delay_seconds: int = 0) -> SyncJob:
+    """Create the SyncJob and enqueue it, or raise Conflict (one already active) / Unavailable (no Redis)."""
+    if item.disconnected_at is not None:
+        raise Conflict("PlaidItem is disconnected and cannot be synced")
+    job = await _create_job(queue, item, trigger)
+    try:
+        await queue.enqueue_sync(str(job.id), delay_seconds)
+    except QueueUnavailable:
+        await job.delete()
+        raise Unavailable("The job queue is unavailable; try again later") from None
+    log.info("enqueued sync %s of plaid item %s (%s)", job.id, item.id, trigger.value)
+    return job
+
+
+async def _create_job(queue: SyncQueue, item: PlaidItem, trigger: SyncTrigger) -> SyncJob:
+    try:
+        return await SyncJob.create(plaid_item=item, trigger=trigger)
+    except IntegrityError:
+        pass
+    if not await _release_abandoned(queue, item):
+        raise Conflict("A sync of this PlaidItem is already queued or running")
+    try:
+        return await SyncJob.create(plaid_item=item, trigger=trigger)
+    except IntegrityError:
+        raise Conflict("A sync of this PlaidItem is already queued or running") from None
+
+
+async def _release_abandoned(queue: SyncQueue, item: PlaidItem) -> bool:
+    active = await SyncJob.filter(plaid_item_id=item.id, status__in=list(ACTIVE_SYNC_STATUSES)).first()
+    if active is None:
+        return True
+    try:
+        pending = await queue.is_pending(active)
+    except QueueUnavailable:
+        raise Unavailable("The job queue is unavailable; try again later") from None
+    if pending:
+        return False
+    released = await SyncJob.filter(id=active.id, status=active.status).update(
+        status=SyncStatus.FAILED, error="ABANDONED"
+    )
+    log.warning("released abandoned sync %s of plaid item %s", active.id, item.id)
+    return released > 0

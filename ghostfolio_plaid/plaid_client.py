@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
 
@@ -34,6 +35,7 @@ from plaid.model.products import Products
 
 from ghostfolio_plaid.config import Settings
 from ghostfolio_plaid.errors import ConfigError, PlaidApiError, PlaidUnavailable
+from ghostfolio_plaid.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -61,7 +63,7 @@ class ItemStatus:
 
 
 class PlaidClient:
-    def __init__(self, settings: Settings, *, max_threads: int = 32) -> None:
+    def __init__(self, settings: Settings, *, limiter: RateLimiter | None = None, max_threads: int = 32) -> None:
         configuration = plaid.Configuration(
             host=settings.plaid_base_url,
             api_key={"clientId": settings.plaid_client_id, "secret": settings.plaid_secret},
@@ -74,6 +76,7 @@ class PlaidClient:
             settings.plaid_timeout_seconds,
         )
         self._executor = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="plaid")
+        self._limiter = limiter
         self._client_name = settings.plaid_client_name
         self._webhook_url = settings.plaid_webhook_url
         try:
@@ -145,8 +148,10 @@ class PlaidClient:
         """Run one SDK call off the event loop and return Plaid's JSON answer as a dict.
 
         The raw body is decoded with ``json`` instead of the SDK's model builder: it is faster for big lists
-        and tolerant of fields newer than the pinned SDK.
+        and tolerant of fields newer than the pinned SDK. Numbers become ``Decimal``: money is never a float.
         """
+        if self._limiter is not None:
+            await self._limiter.acquire(getattr(method, "__name__", "unknown"))
         bound = partial(method, request, _request_timeout=self._timeout, _preload_content=False)
         loop = asyncio.get_running_loop()
         try:
@@ -157,7 +162,7 @@ class PlaidClient:
             log.warning("plaid call %s failed: %s", getattr(method, "__name__", "?"), type(exc).__name__)
             raise PlaidUnavailable(f"Plaid could not be reached ({type(exc).__name__})") from None
         try:
-            answer = json.loads(response.data)
+            answer = json.loads(response.data, parse_float=Decimal)
         except (ValueError, urllib3.exceptions.HTTPError, OSError):
             raise PlaidUnavailable("Plaid answered with a body that is not JSON") from None
         finally:

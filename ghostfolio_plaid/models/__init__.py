@@ -1,6 +1,7 @@
 """Tortoise models, named after Ghostfolio's schema."""
 
 from ghostfolio_plaid.models.account import Account, AccountBalance
+from ghostfolio_plaid.models.holding import Holding
 from ghostfolio_plaid.models.order import Order, OrderType
 from ghostfolio_plaid.models.plaid_item import PlaidItem
 from ghostfolio_plaid.models.platform import Platform
@@ -12,6 +13,7 @@ __all__ = [
     "ACTIVE_SYNC_STATUSES",
     "Account",
     "AccountBalance",
+    "Holding",
     "MarketData",
     "Order",
     "OrderType",

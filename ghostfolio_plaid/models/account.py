@@ -53,6 +53,8 @@ class AccountBalance(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
+    account_id: str
+
     class Meta:
         table = "account_balance"
         unique_together = (("account", "date"),)

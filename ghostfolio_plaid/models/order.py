@@ -40,5 +40,10 @@ class Order(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
+    user_id: str
+    account_id: str
+    symbol_profile_id: str
+
     class Meta:
         table = "order"
+        indexes = (("account_id", "date"),)

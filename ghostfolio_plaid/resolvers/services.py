@@ -28,6 +28,6 @@ def build_services(settings: Settings) -> Services:
     return Services(
         settings=settings,
         plaid=PlaidClient(settings),
-        queue=SyncQueue(settings.redis_url, settings.sync_queue_name),
+        queue=SyncQueue(settings.redis_url, settings.sync_queue_name, settings.sync_retry_intervals),
         cipher=TokenCipher(key) if key else None,
     )
