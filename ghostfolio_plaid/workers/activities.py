@@ -129,7 +129,9 @@ async def write_activities(
     vanished = [key for key in existing if key not in wanted]
     counts.removed += await _delete_orders(vanished)
     outside = [key for key in counts.cancelled if key not in existing]
-    counts.removed += await _delete_orders(outside)
+    if outside:
+        stored = await Order.filter(plaid_transaction_id__in=outside).values_list("plaid_transaction_id", flat=True)
+        counts.removed += await _delete_orders([str(key) for key in stored])
     await reconcile(user_id, linked, snapshot, profiles, counts)
     return counts
 
