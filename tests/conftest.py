@@ -14,15 +14,19 @@ import asyncpg
 import httpx
 import pytest
 from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
 from rq import Queue
 from starlette.applications import Starlette
 
 from ghostfolio_plaid.app import create_app
 from ghostfolio_plaid.auth import issue_token
 from ghostfolio_plaid.config import Settings
+from ghostfolio_plaid.crypto import TokenCipher
 from ghostfolio_plaid.migrate import apply_migrations
+from ghostfolio_plaid.plaid_client import PlaidClient
 from ghostfolio_plaid.plaid_emulator import EmulatorConfig, EmulatorServer
 from ghostfolio_plaid.plaid_emulator import create_app as create_emulator_app
+from ghostfolio_plaid.workers.sync import SyncServices
 
 JWT_SECRET = "test-jwt-secret-do-not-use-in-production-0123456789"
 PLAID_CLIENT_ID = "test-client-id"
@@ -95,6 +99,16 @@ async def app(settings: Settings, redis_client: Redis) -> AsyncIterator[Starlett
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
+
+
+@pytest.fixture
+async def sync_services(settings: Settings, app: Starlette) -> AsyncIterator[SyncServices]:
+    """What a worker process builds for one job, here in the test's own event loop."""
+    redis = AsyncRedis.from_url(REDIS_URL)
+    plaid = PlaidClient(settings)
+    yield SyncServices(settings, plaid, TokenCipher(settings.plaid_encryption_key), redis)
+    await redis.aclose()
+    plaid.close()
 
 
 @pytest.fixture

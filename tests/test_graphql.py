@@ -11,8 +11,9 @@ import pytest
 
 from ghostfolio_plaid.models import PlaidItem
 from ghostfolio_plaid.plaid_emulator import EmulatorServer
+from ghostfolio_plaid.workers.sync import SyncServices, execute_sync
 from tests.conftest import Caller, SQLCounter, emulator_call
-from tests.linking import ACCOUNTS, link_item, sandbox_public_token
+from tests.linking import ACCOUNTS, link_item, link_seeded_item, sandbox_public_token
 
 ITEMS = (
     "{ plaidItems { id institutionId institutionName status accountCount disconnectedAt error "
@@ -185,3 +186,55 @@ async def test_item_list_costs_constant_queries(
     sql_counter.statements.clear()
     assert len((await gql(client, ITEMS, alice))["data"]["plaidItems"]) == 5
     assert len(sql_counter.statements) == with_one <= 2
+
+
+ACCOUNT_DATA = """
+query($first: Int, $after: String) { plaidItems { accounts {
+  plaidAccountId subtype balance
+  holdings { symbol name quantity price value costBasis currency }
+  activities(first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node { id type date quantity unitPrice fee currency symbol symbolName plaidTransactionId } }
+  }
+} } }"""
+
+
+async def test_accounts_expose_holdings_and_paged_activities(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, sync_services: SyncServices
+) -> None:
+    item_id, _ = await link_seeded_item(client, emulator, alice)
+    job = await gql(client, "mutation($id: ID!) { syncPlaidItem(plaidItemId: $id) { id } }", alice, id=item_id)
+    job_id = job["data"]["syncPlaidItem"]["id"]
+    await execute_sync(sync_services, job_id)
+    counts = await gql(
+        client,
+        "query($id: ID!) { syncJob(id: $id) { status activitiesCreated activitiesUpdated activitiesRemoved "
+        "holdingsSeen } }",
+        alice,
+        id=job_id,
+    )
+    job_counts = counts["data"]["syncJob"]
+    assert job_counts["status"] == "SUCCEEDED" and job_counts["activitiesCreated"] > 0
+    assert job_counts["holdingsSeen"] > 0 and job_counts["activitiesRemoved"] == 0
+
+    (item,) = (await gql(client, ACCOUNT_DATA, alice, first=7))["data"]["plaidItems"]
+    brokerage = next(a for a in item["accounts"] if a["subtype"] == "brokerage")
+    symbols = {h["symbol"] for h in brokerage["holdings"]}
+    assert {"AAPL", "CUR:USD", "US91282CJL54"} <= symbols
+    cash = next(h for h in brokerage["holdings"] if h["symbol"] == "CUR:USD")
+    assert Decimal(cash["value"]) == Decimal(brokerage["balance"])
+    connection = brokerage["activities"]
+    assert len(connection["edges"]) == 7 and connection["pageInfo"]["hasNextPage"]
+    seen = [edge["node"] for edge in connection["edges"]]
+    after = connection["pageInfo"]["endCursor"]
+    while after:
+        page = (await gql(client, ACCOUNT_DATA, alice, first=50, after=after))["data"]["plaidItems"][0]
+        page_connection = next(a for a in page["accounts"] if a["subtype"] == "brokerage")["activities"]
+        seen.extend(edge["node"] for edge in page_connection["edges"])
+        after = page_connection["pageInfo"]["endCursor"] if page_connection["pageInfo"]["hasNextPage"] else None
+    assert len(seen) == len({a["id"] for a in seen}) == connection["totalCount"]
+    dates = [a["date"] for a in seen]
+    assert dates == sorted(dates, reverse=True)
+    assert {a["type"] for a in seen} >= {"BUY", "SELL", "DIVIDEND", "FEE", "INTEREST"}
+    bad = await gql(client, ACCOUNT_DATA, alice, first=7, after="not-a-cursor")
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

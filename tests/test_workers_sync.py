@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
-from redis.asyncio import Redis as AsyncRedis
 
-from ghostfolio_plaid.config import Settings
-from ghostfolio_plaid.crypto import TokenCipher
 from ghostfolio_plaid.job_queue import sync_lock_key
 from ghostfolio_plaid.models import (
     Account,
@@ -27,23 +23,18 @@ from ghostfolio_plaid.models import (
     SyncStatus,
     SyncTrigger,
 )
-from ghostfolio_plaid.plaid_client import PlaidClient
 from ghostfolio_plaid.plaid_emulator import EmulatorServer
 from ghostfolio_plaid.workers import activities
 from ghostfolio_plaid.workers.sync import RetryLater, SyncServices, execute_sync
-from tests.conftest import REDIS_URL, Caller, SQLCounter, emulator_call, plaid_post
+from tests.conftest import Caller, SQLCounter, emulator_call, plaid_post
 from tests.linking import link_seeded_item
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
 @pytest.fixture
-async def services(settings: Settings, app: object) -> AsyncIterator[SyncServices]:
-    redis = AsyncRedis.from_url(REDIS_URL)
-    plaid = PlaidClient(settings)
-    yield SyncServices(settings, plaid, TokenCipher(settings.plaid_encryption_key), redis)
-    await redis.aclose()
-    plaid.close()
+def services(sync_services: SyncServices) -> SyncServices:
+    return sync_services
 
 
 async def sync(item_id: str, services: SyncServices, *, final_attempt: bool = True) -> SyncJob:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from ghostfolio_plaid.models import Account
+from ghostfolio_plaid.models import Account, Holding
+from ghostfolio_plaid.resolvers.accounts import holdings_by_account
 from ghostfolio_plaid.resolvers.items import accounts_by_item
 from ghostfolio_plaid.resolvers.permissions import authenticate
 from ghostfolio_plaid.resolvers.services import Services
@@ -21,6 +22,9 @@ class Context:
     _user_id: str | None = None
     accounts_loader: DataLoader[uuid.UUID, list[Account]] = field(
         default_factory=lambda: DataLoader(load_fn=accounts_by_item)
+    )
+    holdings_loader: DataLoader[uuid.UUID, list[Holding]] = field(
+        default_factory=lambda: DataLoader(load_fn=holdings_by_account)
     )
 
     async def user_id(self) -> str:

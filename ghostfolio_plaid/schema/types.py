@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -10,6 +11,7 @@ import strawberry
 
 from ghostfolio_plaid import models
 from ghostfolio_plaid.plaid_client import LinkToken as PlaidLinkToken
+from ghostfolio_plaid.resolvers import accounts
 from ghostfolio_plaid.resolvers.inputs import ExchangeInput, LinkedAccountInput
 from ghostfolio_plaid.resolvers.items import ExchangeResult, ListedItem, item_status
 from ghostfolio_plaid.schema.context import GraphQLInfo
@@ -49,6 +51,87 @@ class LinkToken:
         return cls(link_token=token.link_token, expiration=token.expiration)
 
 
+@strawberry.enum
+class ActivityType(Enum):
+    BUY = "BUY"
+    SELL = "SELL"
+    DIVIDEND = "DIVIDEND"
+    FEE = "FEE"
+    INTEREST = "INTEREST"
+    LIABILITY = "LIABILITY"
+
+
+@strawberry.type
+class Holding:
+    symbol: str
+    name: str | None
+    quantity: Decimal
+    price: Decimal | None
+    value: Decimal | None
+    cost_basis: Decimal | None
+    currency: str
+
+    @classmethod
+    def from_model(cls, holding: models.Holding) -> Holding:
+        return cls(
+            symbol=holding.symbol_profile.symbol,
+            name=holding.symbol_profile.name,
+            quantity=holding.quantity,
+            price=holding.price,
+            value=holding.value,
+            cost_basis=holding.cost_basis,
+            currency=holding.currency,
+        )
+
+
+@strawberry.type
+class Activity:
+    id: strawberry.ID
+    type: ActivityType
+    date: datetime
+    quantity: Decimal
+    unit_price: Decimal
+    fee: Decimal
+    currency: str
+    symbol: str
+    symbol_name: str | None
+    plaid_transaction_id: str | None
+
+    @classmethod
+    def from_model(cls, order: models.Order) -> Activity:
+        return cls(
+            id=strawberry.ID(str(order.id)),
+            type=ActivityType(order.type.value),
+            date=order.date,
+            quantity=order.quantity,
+            unit_price=order.unit_price,
+            fee=order.fee,
+            currency=order.currency,
+            symbol=order.symbol_profile.symbol,
+            symbol_name=order.symbol_profile.name,
+            plaid_transaction_id=order.plaid_transaction_id,
+        )
+
+
+@strawberry.type
+class ActivityEdge:
+    node: Activity
+    cursor: str
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class ActivityConnection:
+    edges: list[ActivityEdge]
+    page_info: PageInfo
+    total_count: int
+
+
 @strawberry.type
 class Account:
     id: strawberry.ID
@@ -59,6 +142,21 @@ class Account:
     mask: str | None
     balance: Decimal
     currency: str
+
+    @strawberry.field(description="Positions as Plaid last reported them, cash included.")
+    async def holdings(self, info: GraphQLInfo) -> list[Holding]:
+        loaded = await info.context.holdings_loader.load(uuid.UUID(str(self.id)))
+        return [Holding.from_model(holding) for holding in loaded]
+
+    @strawberry.field(description="Activities, newest first (a Relay cursor connection).")
+    async def activities(self, first: int | None = 50, after: str | None = None) -> ActivityConnection:
+        page = await accounts.activities_page(uuid.UUID(str(self.id)), 50 if first is None else first, after)
+        edges = [ActivityEdge(node=Activity.from_model(o), cursor=accounts.encode_cursor(o)) for o in page.orders]
+        return ActivityConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None),
+            total_count=page.total_count,
+        )
 
     @classmethod
     def from_model(cls, account: models.Account) -> Account:
@@ -120,6 +218,10 @@ class SyncJob:
     started_at: datetime | None
     finished_at: datetime | None
     error: str | None
+    activities_created: int
+    activities_updated: int
+    activities_removed: int
+    holdings_seen: int
 
     @classmethod
     def from_model(cls, job: models.SyncJob) -> SyncJob:
@@ -131,6 +233,10 @@ class SyncJob:
             started_at=job.started_at,
             finished_at=job.finished_at,
             error=job.error,
+            activities_created=job.activities_created,
+            activities_updated=job.activities_updated,
+            activities_removed=job.activities_removed,
+            holdings_seen=job.holdings_seen,
         )
 
 
