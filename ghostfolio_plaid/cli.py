@@ -32,6 +32,15 @@ def worker(args: argparse.Namespace) -> None:
     Worker([queue], connection=connection).work(with_scheduler=True, burst=args.burst)
 
 
+def scheduler(args: argparse.Namespace) -> None:
+    from redis import Redis
+
+    from ghostfolio_plaid.workers.schedule import build_cron
+
+    settings = Settings.from_env(require_jwt=False)
+    build_cron(settings, Redis.from_url(settings.redis_url)).start()
+
+
 def migrate(args: argparse.Namespace) -> None:
     from ghostfolio_plaid.migrate import apply_migrations
 
@@ -65,6 +74,9 @@ def parser() -> argparse.ArgumentParser:
     worker_cmd = commands.add_parser("worker", help="run an RQ worker for sync jobs")
     worker_cmd.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     worker_cmd.set_defaults(run=worker)
+    commands.add_parser("scheduler", help="enqueue the daily sync of every active item (rq cron)").set_defaults(
+        run=scheduler
+    )
     commands.add_parser("migrate", help="create the database if needed and apply migrations").set_defaults(run=migrate)
     emulator_cmd = commands.add_parser("emulator", help="serve the local Plaid emulator")
     emulator_cmd.add_argument("--host", default="127.0.0.1")

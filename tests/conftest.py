@@ -86,7 +86,14 @@ def env(database_url: str, emulator: EmulatorServer, run_id: str) -> dict[str, s
         "PLAID_WEBHOOK_URL": "http://127.0.0.1:9/api/v1/plaid/webhook",
         "PLAID_TIMEOUT_SECONDS": "10",
         "SYNC_QUEUE_NAME": f"gp-test-{run_id}",
+        "SYNC_RETRY_INTERVALS": "0,0",
     }
+
+
+@pytest.fixture(scope="session")
+def process_env(env: dict[str, str]) -> dict[str, str]:
+    """The environment a command started by a test runs with."""
+    return {**os.environ, **env}
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import asyncpg
 import httpx
 
 from tests.conftest import POSTGRES_SERVER
-from tests.test_end_to_end import command, free_port
+from tests.processes import command, free_port
 
 
 async def test_migrate_creates_a_missing_database_and_is_idempotent(env: dict[str, str]) -> None:

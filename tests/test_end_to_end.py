@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
@@ -17,22 +13,7 @@ from starlette.applications import Starlette
 from ghostfolio_plaid.models import SyncJob, SyncStatus
 from ghostfolio_plaid.plaid_emulator import EmulatorServer
 from tests.linking import exchange_body, sandbox_public_token
-
-
-def command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "ghostfolio_plaid", *args]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@pytest.fixture(scope="module")
-def process_env(env: dict[str, str]) -> dict[str, str]:
-    return {**os.environ, **env}
+from tests.processes import command, free_port, run_command
 
 
 @pytest.fixture(scope="module")
@@ -79,15 +60,6 @@ def test_bad_configuration_stops_with_a_clear_message(process_env: dict[str, str
     assert result.returncode == 2
     assert "PLAID_ENCRYPTION_KEY" in result.stderr and "PLAID_ENV" in result.stderr
     assert "Traceback" not in result.stderr
-
-
-async def run_command(env: dict[str, str], *args: str) -> str:
-    process = await asyncio.create_subprocess_exec(
-        *command(*args), env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
-    )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode == 0, output.decode()
-    return output.decode()
 
 
 async def test_link_exchange_list_sync_conflict_work_disconnect(

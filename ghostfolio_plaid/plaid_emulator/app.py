@@ -26,7 +26,7 @@ def _request_id() -> str:
     return uuid.uuid4().hex[:15]
 
 
-def _record(state: EmulatorState, path: str, body: dict[str, Any]) -> None:
+def _record(state: EmulatorState, path: str, body: dict[str, Any]) -> str | None:
     """Log the call without secrets: the item it concerns, and which fields were sent."""
     item_id = None
     token = body.get("access_token")
@@ -45,6 +45,7 @@ def _record(state: EmulatorState, path: str, body: dict[str, Any]) -> None:
                 "update_mode": body.get("access_token") is not None if path == "/link/token/create" else None,
             }
         )
+    return item_id
 
 
 def _fault_response(fault: Fault, request_id: str) -> Response | None:
@@ -71,12 +72,12 @@ def plaid_endpoint(path: str, handler: Handler, config: EmulatorConfig) -> Route
                 raise PlaidErrorResponse("INVALID_BODY", "body could not be parsed as JSON") from None
             if not isinstance(body, dict):
                 raise PlaidErrorResponse("INVALID_BODY", "body must be a JSON object")
-            _record(state, path, body)
+            item_id = _record(state, path, body)
             client_id = request.headers.get("plaid-client-id") or body.get("client_id")
             secret = request.headers.get("plaid-secret") or body.get("secret")
             if client_id != config.client_id or secret != config.secret:
                 raise PlaidErrorResponse("INVALID_API_KEYS")
-            fault = state.take_fault(path)
+            fault = state.take_fault(path, item_id)
             if fault is not None:
                 if fault.delay_ms:
                     await asyncio.sleep(fault.delay_ms / 1000)

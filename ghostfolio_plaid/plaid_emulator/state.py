@@ -41,9 +41,10 @@ class PublicToken:
 
 @dataclass
 class Fault:
-    """An injected failure for one path: a Plaid error code, a bare HTTP status, or a delay."""
+    """An injected failure for one path (and one item, if given): a Plaid error, a bare status, or a delay."""
 
     path: str
+    item_id: str | None = None
     error_code: str | None = None
     status: int | None = None
     delay_ms: int = 0
@@ -92,10 +93,10 @@ class EmulatorState:
             self.access_tokens[token] = item.item_id
         return token
 
-    def take_fault(self, path: str) -> Fault | None:
+    def take_fault(self, path: str, item_id: str | None) -> Fault | None:
         with self.lock:
             for fault in self.faults:
-                if fault.path == path and fault.times > 0:
+                if fault.path == path and fault.item_id in (None, item_id) and fault.times > 0:
                     fault.times -= 1
                     if fault.times == 0:
                         self.faults.remove(fault)
