@@ -154,11 +154,11 @@ async def link(settings: Settings, seeded: dict[str, Any], url: str) -> str:
         institution_name="First Platypus Bank",
         access_token=cipher.encrypt(seeded["access_token"], row_id=str(item_id)),
     )
-    accounts = httpx.post(
-        url + "/accounts/get",
-        json={"client_id": CLIENT_ID, "secret": SECRET, "access_token": seeded["access_token"]},
-        timeout=60,
-    ).json()["accounts"]
+    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+        answer = await http.post(
+            "/accounts/get", json={"client_id": CLIENT_ID, "secret": SECRET, "access_token": seeded["access_token"]}
+        )
+    accounts = answer.json()["accounts"]
     for plaid_account in accounts:
         await Account.create(
             user=user,
@@ -209,7 +209,8 @@ async def main(accounts: int, securities: int, per_account: int, port: int) -> N
             "transactions_per_account": per_account,
             "depository_account": False,
         }
-        seeded = httpx.post(url + "/emulator/items", json={"shape": shape}, timeout=300).json()
+        async with httpx.AsyncClient(base_url=url, timeout=300) as http:
+            seeded = (await http.post("/emulator/items", json={"shape": shape})).json()
         await Tortoise.init(config=tortoise_config(database_url))
         item_id = await link(settings, seeded, url)
         counter = Statements()
