@@ -163,7 +163,9 @@ async def test_plaid_errors_carry_plaids_code(
     assert error["extensions"]["plaidErrorCode"] == "INSTITUTION_DOWN"
 
 
-async def test_unexpected_errors_are_masked(client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller) -> None:
+async def test_unexpected_errors_are_masked(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, caplog: pytest.LogCaptureFixture
+) -> None:
     item_id = (await link_item(client, emulator, alice))["plaidItemId"]
     await PlaidItem.filter(id=item_id).update(access_token="v1.deadbeef.AAAA")
     body = await gql(
@@ -171,6 +173,8 @@ async def test_unexpected_errors_are_masked(client: httpx.AsyncClient, emulator:
     )
     (error,) = body["errors"]
     assert error == {**error, "message": "Internal server error", "extensions": {"code": "INTERNAL"}}
+    (logged,) = [r for r in caplog.records if r.name == "ghostfolio_plaid.schema"]
+    assert logged.levelname == "ERROR" and logged.exc_info is not None
 
 
 async def test_item_list_costs_constant_queries(

@@ -1,14 +1,33 @@
 """The Strawberry schema: queries, mutations, and the extensions that guard them."""
 
+from __future__ import annotations
+
+import logging
+
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
-from ghostfolio_plaid.schema.errors import MaskUnexpectedErrors
+from ghostfolio_plaid.schema.errors import MaskUnexpectedErrors, is_unexpected
 from ghostfolio_plaid.schema.mutations import Mutation
 from ghostfolio_plaid.schema.queries import Query
 
-schema = strawberry.Schema(
+log = logging.getLogger(__name__)
+
+
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """Log what went wrong on our side with its traceback; a caller's mistake is not a server error."""
+        for error in errors:
+            if is_unexpected(error):
+                log.error("GraphQL resolver failed: %s", error.message, exc_info=error.original_error)
+            else:
+                log.debug("GraphQL error for the caller: %s", error.message)
+
+
+schema = Schema(
     query=Query,
     mutation=Mutation,
     config=StrawberryConfig(disable_field_suggestions=True),
