@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 
 import strawberry
 
@@ -13,32 +12,14 @@ from ghostfolio_plaid import models
 from ghostfolio_plaid.plaid_client import LinkToken as PlaidLinkToken
 from ghostfolio_plaid.resolvers import accounts
 from ghostfolio_plaid.resolvers.inputs import ExchangeInput, LinkedAccountInput
-from ghostfolio_plaid.resolvers.items import ExchangeResult, ListedItem, item_status
+from ghostfolio_plaid.resolvers.items import ExchangeResult, ItemStatus, ListedItem, item_status
 from ghostfolio_plaid.schema.context import GraphQLInfo
 
-
-@strawberry.enum
-class PlaidItemStatus(Enum):
-    ACTIVE = "ACTIVE"
-    LOGIN_REQUIRED = "LOGIN_REQUIRED"
-    PENDING_EXPIRATION = "PENDING_EXPIRATION"
-    ERROR = "ERROR"
-    DISCONNECTED = "DISCONNECTED"
-
-
-@strawberry.enum
-class SyncJobStatus(Enum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-
-
-@strawberry.enum
-class SyncTrigger(Enum):
-    MANUAL = "manual"
-    WEBHOOK = "webhook"
-    SCHEDULE = "schedule"
+# The domain's own enums, exposed under the GraphQL names clients rely on.
+strawberry.enum(ItemStatus, name="PlaidItemStatus")
+strawberry.enum(models.SyncStatus, name="SyncJobStatus")
+strawberry.enum(models.SyncTrigger, name="SyncTrigger")
+strawberry.enum(models.OrderType, name="ActivityType")
 
 
 @strawberry.type
@@ -49,16 +30,6 @@ class LinkToken:
     @classmethod
     def from_plaid(cls, token: PlaidLinkToken) -> LinkToken:
         return cls(link_token=token.link_token, expiration=token.expiration)
-
-
-@strawberry.enum
-class ActivityType(Enum):
-    BUY = "BUY"
-    SELL = "SELL"
-    DIVIDEND = "DIVIDEND"
-    FEE = "FEE"
-    INTEREST = "INTEREST"
-    LIABILITY = "LIABILITY"
 
 
 @strawberry.type
@@ -87,7 +58,7 @@ class Holding:
 @strawberry.type
 class Activity:
     id: strawberry.ID
-    type: ActivityType
+    type: models.OrderType
     date: datetime
     quantity: Decimal
     unit_price: Decimal
@@ -101,7 +72,7 @@ class Activity:
     def from_model(cls, order: models.Order) -> Activity:
         return cls(
             id=strawberry.ID(str(order.id)),
-            type=ActivityType(order.type.value),
+            type=order.type,
             date=order.date,
             quantity=order.quantity,
             unit_price=order.unit_price,
@@ -182,7 +153,7 @@ class PlaidItem:
     consent_expires_at: datetime | None
     account_count: int
     created_at: datetime
-    status: PlaidItemStatus
+    status: ItemStatus
     disconnected_at: datetime | None
     _model: strawberry.Private[models.PlaidItem]
 
@@ -203,7 +174,7 @@ class PlaidItem:
             consent_expires_at=item.consent_expires_at,
             account_count=listed.account_count,
             created_at=item.created_at,
-            status=PlaidItemStatus(item_status(item).value),
+            status=item_status(item),
             disconnected_at=item.disconnected_at,
             _model=item,
         )
@@ -212,8 +183,8 @@ class PlaidItem:
 @strawberry.type
 class SyncJob:
     id: strawberry.ID
-    status: SyncJobStatus
-    trigger: SyncTrigger
+    status: models.SyncStatus
+    trigger: models.SyncTrigger
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -227,8 +198,8 @@ class SyncJob:
     def from_model(cls, job: models.SyncJob) -> SyncJob:
         return cls(
             id=strawberry.ID(str(job.id)),
-            status=SyncJobStatus(job.status.value),
-            trigger=SyncTrigger(job.trigger.value),
+            status=job.status,
+            trigger=job.trigger,
             created_at=job.created_at,
             started_at=job.started_at,
             finished_at=job.finished_at,

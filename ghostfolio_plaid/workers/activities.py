@@ -114,6 +114,19 @@ async def write_activities(
             date__lte=day_start(snapshot.end),
         ).exclude(plaid_transaction_id__startswith=OPENING_PREFIX)
     }
+    await _apply(user_id, existing, wanted, counts)
+    outside = [key for key in counts.cancelled if key not in existing]
+    if outside:
+        stored = await Order.filter(plaid_transaction_id__in=outside).values_list("plaid_transaction_id", flat=True)
+        counts.removed += await _delete_orders([str(key) for key in stored])
+    await reconcile(user_id, linked, snapshot, profiles, counts)
+    return counts
+
+
+async def _apply(
+    user_id: str, existing: dict[str, Order], wanted: dict[str, dict[str, Any]], counts: ActivityCounts
+) -> None:
+    """Make the stored orders (``existing``) equal ``wanted``, writing only what differs."""
     upserts: list[Order] = []
     for key, fields in wanted.items():
         order = existing.get(key)
@@ -125,25 +138,14 @@ async def write_activities(
                 setattr(order, name, value)
             upserts.append(order)
             counts.updated += 1
-    await _upsert_orders(upserts)
-    vanished = [key for key in existing if key not in wanted]
-    counts.removed += await _delete_orders(vanished)
-    outside = [key for key in counts.cancelled if key not in existing]
-    if outside:
-        stored = await Order.filter(plaid_transaction_id__in=outside).values_list("plaid_transaction_id", flat=True)
-        counts.removed += await _delete_orders([str(key) for key in stored])
-    await reconcile(user_id, linked, snapshot, profiles, counts)
-    return counts
-
-
-async def _upsert_orders(orders: list[Order]) -> None:
-    if orders:
+    if upserts:
         await Order.bulk_create(
-            orders,
+            upserts,
             on_conflict=["plaid_transaction_id"],
             update_fields=[*ORDER_FIELDS, "updated_at"],
             batch_size=BATCH,
         )
+    counts.removed += await _delete_orders([key for key in existing if key not in wanted])
 
 
 async def _delete_orders(keys: list[str]) -> int:
@@ -189,17 +191,14 @@ async def reconcile(
         for o in await Order.filter(account_id__in=account_ids, plaid_transaction_id__startswith=OPENING_PREFIX)
     }
     currencies = {str(a.id): a.currency for a in linked.values()}
-    upserts: list[Order] = []
-    wanted_keys: set[str] = set()
+    openings: dict[str, dict[str, Any]] = {}
     for key in set(implied) | set(held):
         quantity, reported = held.get(key, (Decimal(0), None))
         difference = quantity - implied.get(key, Decimal(0))
         if difference == 0:
             continue
         account_id, profile_id = key
-        opening_key = f"{OPENING_PREFIX}{account_id}:{profile_id}"
-        wanted_keys.add(opening_key)
-        opening = {
+        openings[f"{OPENING_PREFIX}{account_id}:{profile_id}"] = {
             "account_id": account_id,
             "symbol_profile_id": profile_id,
             "type": OrderType.BUY if difference > 0 else OrderType.SELL,
@@ -209,17 +208,7 @@ async def reconcile(
             "fee": q(0),
             "currency": currency_of(reported, currencies[account_id]) if reported else currencies[account_id],
         }
-        order = existing.get(opening_key)
-        if order is None:
-            upserts.append(Order(id=uuid.uuid4(), user_id=user_id, plaid_transaction_id=opening_key, **opening))
-            counts.created += 1
-        elif _differs(order, opening):
-            for name, value in opening.items():
-                setattr(order, name, value)
-            upserts.append(order)
-            counts.updated += 1
-    await _upsert_orders(upserts)
-    counts.removed += await _delete_orders([k for k in existing if k not in wanted_keys])
+    await _apply(user_id, existing, openings, counts)
 
 
 def _opening_price(holding: Json | None, quantity: Decimal) -> Decimal:
