@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ghostfolio_plaid.config import Settings
 from ghostfolio_plaid.job_queue import sync_lock_key
 from ghostfolio_plaid.models import (
     Account,
@@ -23,6 +25,7 @@ from ghostfolio_plaid.models import (
     SyncStatus,
     SyncTrigger,
 )
+from ghostfolio_plaid.plaid_client import PlaidClient
 from ghostfolio_plaid.plaid_emulator import EmulatorServer
 from ghostfolio_plaid.workers import activities
 from ghostfolio_plaid.workers.sync import RetryLater, SyncServices, execute_sync
@@ -296,3 +299,26 @@ async def test_disconnected_items_are_skipped(
     await PlaidItem.filter(id=item_id).update(disconnected_at=datetime.now(UTC))
     job = await sync(item_id, services)
     assert (job.status, job.error) == (SyncStatus.FAILED, "ITEM_DISCONNECTED")
+
+
+async def test_slow_plaid_times_out_and_is_retried(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, services: SyncServices, settings: Settings
+) -> None:
+    item_id, _ = await link_seeded_item(client, emulator, alice)
+    plaid_item = await PlaidItem.get(id=item_id)
+    await emulator_call(
+        emulator,
+        "POST",
+        "/emulator/faults",
+        {"path": "/investments/holdings/get", "item_id": plaid_item.item_id, "delay_ms": 1500},
+    )
+    impatient = PlaidClient(replace(settings, plaid_timeout_seconds=0.3))
+    try:
+        job = await SyncJob.create(plaid_item_id=item_id, trigger=SyncTrigger.MANUAL)
+        with pytest.raises(RetryLater):
+            await execute_sync(replace(services, plaid=impatient), str(job.id), final_attempt=False)
+    finally:
+        impatient.close()
+    stored = await SyncJob.get(id=job.id)
+    assert (stored.status, stored.error) == (SyncStatus.QUEUED, "PLAID_UNAVAILABLE")
+    assert await execute_sync(services, str(job.id)) == SyncStatus.SUCCEEDED
