@@ -29,6 +29,7 @@ from tortoise import Tortoise
 from ghostfolio_plaid.config import Settings
 from ghostfolio_plaid.crypto import TokenCipher
 from ghostfolio_plaid.db import tortoise_config
+from ghostfolio_plaid.job_queue import SyncQueue
 from ghostfolio_plaid.migrate import apply_migrations
 from ghostfolio_plaid.models import Account, PlaidItem, SyncJob, SyncTrigger, User
 from ghostfolio_plaid.plaid_client import PlaidClient
@@ -219,7 +220,8 @@ async def main(accounts: int, securities: int, per_account: int, port: int) -> N
         logger.addHandler(counter)
         redis = Redis.from_url(settings.redis_url)
         plaid = PlaidClient(settings)
-        services = SyncServices(settings, plaid, TokenCipher(settings.plaid_encryption_key), redis)
+        queue = SyncQueue(settings.redis_url, f"gp-bench-{database}")
+        services = SyncServices(settings, plaid, TokenCipher(settings.plaid_encryption_key), redis, queue)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         first, job = await timed_sync(services, item_id, counter)
         first_statements, first_writes = len(counter.seen), counter.writes()

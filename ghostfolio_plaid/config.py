@@ -67,6 +67,8 @@ class Settings:
     sync_schedule: str = "0 3 * * *"
     sync_spread_seconds: int = 3600
     sync_lock_seconds: int = 300
+    webhook_max_age_seconds: int = 300
+    webhook_max_body_bytes: int = 65536
 
     def rate_limits_per_minute(self) -> dict[str, int]:
         """Plaid's documented per-client limits, overridden by ``PLAID_RATE_LIMITS`` (0 switches one off)."""
@@ -125,6 +127,8 @@ class _EnvReader:
             sync_schedule=self.read("SYNC_SCHEDULE", _cron, "0 3 * * *"),
             sync_spread_seconds=self.read("SYNC_SPREAD_SECONDS", _whole(0, 86400), 3600),
             sync_lock_seconds=self.read("SYNC_LOCK_SECONDS", _whole(10, 86400), 300),
+            webhook_max_age_seconds=self.read("WEBHOOK_MAX_AGE_SECONDS", _whole(1, 86400), 300),
+            webhook_max_body_bytes=self.read("WEBHOOK_MAX_BODY_BYTES", _whole(1024, 10485760), 65536),
         )
         if require_jwt and not settings.jwt_secret_key:
             self.problems.append("JWT_SECRET_KEY: required (at least 16 characters)")

@@ -33,6 +33,10 @@ def sync_lock_key(item_id: str) -> str:
     return f"gp:sync-lock:{item_id}"
 
 
+def followup_key(item_id: str) -> str:
+    return f"gp:sync-followup:{item_id}"
+
+
 class QueueUnavailable(ServiceError):
     """Redis could not be reached; the caller should answer 503 and write nothing."""
 
@@ -49,6 +53,14 @@ class SyncQueue:
     async def is_pending(self, job: SyncJob) -> bool:
         """Whether the job will still run or is running (a running one must hold its item's lock)."""
         return await self._run(self._is_pending, str(job.id), str(job.plaid_item_id), job.status)
+
+    async def mark_followup(self, item_id: str) -> None:
+        """Remember that an update arrived while a sync of the item was running."""
+        await self._run(self.redis.set, followup_key(item_id), "1", 86400)
+
+    async def take_followup(self, item_id: str) -> bool:
+        """Consume the mark; exactly one of any number of callers gets True."""
+        return await self._run(self.redis.getdel, followup_key(item_id)) is not None
 
     def close(self) -> None:
         self.redis.close()
@@ -85,10 +97,15 @@ class SyncQueue:
             raise QueueUnavailable(f"job queue unavailable ({type(exc).__name__})") from None
 
 
+REVOKED = frozenset({"USER_PERMISSION_REVOKED"})
+
+
 async def request_sync(queue: SyncQueue, item: PlaidItem, trigger: SyncTrigger, delay_seconds: int = 0) -> SyncJob:
     """Create the SyncJob and enqueue it, or raise Conflict (one already active) / Unavailable (no Redis)."""
     if item.disconnected_at is not None:
         raise Conflict("PlaidItem is disconnected and cannot be synced")
+    if item.error in REVOKED:
+        raise Conflict("Access to this PlaidItem was revoked at the institution; link it again")
     job = await _create_job(queue, item, trigger)
     try:
         await queue.enqueue_sync(str(job.id), delay_seconds)
@@ -97,6 +114,36 @@ async def request_sync(queue: SyncQueue, item: PlaidItem, trigger: SyncTrigger, 
         raise Unavailable("The job queue is unavailable; try again later") from None
     log.info("enqueued sync %s of plaid item %s (%s)", job.id, item.id, trigger.value)
     return job
+
+
+async def request_sync_soon(queue: SyncQueue, item: PlaidItem, trigger: SyncTrigger) -> None:
+    """A sync that sees every update received until now, without piling up jobs.
+
+    A queued sync will read the update anyway; a running one may have read past it, so it gets exactly one
+    follow-up (the worker consumes the mark when it finishes; whoever consumes it enqueues).
+    """
+    try:
+        await request_sync(queue, item, trigger)
+        return
+    except Conflict:
+        pass
+    active = await SyncJob.filter(plaid_item_id=item.id, status__in=list(ACTIVE_SYNC_STATUSES)).first()
+    if active is None or active.status == SyncStatus.QUEUED:
+        if active is None:
+            await _enqueue_ignoring_conflict(queue, item, trigger)
+        return
+    await queue.mark_followup(str(item.id))
+    if not await SyncJob.filter(id=active.id, status=SyncStatus.RUNNING).exists() and await queue.take_followup(
+        str(item.id)
+    ):
+        await _enqueue_ignoring_conflict(queue, item, trigger)
+
+
+async def _enqueue_ignoring_conflict(queue: SyncQueue, item: PlaidItem, trigger: SyncTrigger) -> None:
+    try:
+        await request_sync(queue, item, trigger)
+    except Conflict:
+        log.info("a sync of plaid item %s is already on its way", item.id)
 
 
 async def _create_job(queue: SyncQueue, item: PlaidItem, trigger: SyncTrigger) -> SyncJob:

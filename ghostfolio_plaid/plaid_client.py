@@ -32,6 +32,7 @@ from plaid.model.item_remove_request import ItemRemoveRequest
 from plaid.model.link_token_create_request import LinkTokenCreateRequest
 from plaid.model.link_token_create_request_user import LinkTokenCreateRequestUser
 from plaid.model.products import Products
+from plaid.model.webhook_verification_key_get_request import WebhookVerificationKeyGetRequest
 
 from ghostfolio_plaid.config import Settings
 from ghostfolio_plaid.errors import ConfigError, PlaidApiError, PlaidUnavailable
@@ -125,6 +126,14 @@ class PlaidClient:
 
     async def remove_item(self, access_token: str) -> None:
         await self._call(self._api.item_remove, ItemRemoveRequest(access_token=access_token))
+
+    async def get_webhook_verification_key(self, key_id: str) -> dict[str, Any]:
+        """The JWK that signs webhooks with ``kid`` = ``key_id`` (with Plaid's ``created_at``/``expired_at``)."""
+        answer = await self._call(
+            self._api.webhook_verification_key_get, WebhookVerificationKeyGetRequest(key_id=key_id)
+        )
+        key: dict[str, Any] = answer["key"]
+        return key
 
     async def get_holdings(self, access_token: str) -> dict[str, Any]:
         """``/investments/holdings/get`` as Plaid's JSON: accounts, holdings, securities."""

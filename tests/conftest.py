@@ -113,7 +113,8 @@ async def sync_services(settings: Settings, app: Starlette) -> AsyncIterator[Syn
     """What a worker process builds for one job, here in the test's own event loop."""
     redis = AsyncRedis.from_url(REDIS_URL)
     plaid = PlaidClient(settings)
-    yield SyncServices(settings, plaid, TokenCipher(settings.plaid_encryption_key), redis)
+    queue = app.state.services.queue
+    yield SyncServices(settings, plaid, TokenCipher(settings.plaid_encryption_key), redis, queue)
     await redis.aclose()
     plaid.close()
 

@@ -19,6 +19,7 @@ class PlaidItem(Model):
     last_synced_at = fields.DatetimeField(null=True)
     error = fields.CharField(max_length=128, null=True)
     disconnected_at = fields.DatetimeField(null=True)
+    new_accounts_available = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

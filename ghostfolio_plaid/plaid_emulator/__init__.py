@@ -13,6 +13,8 @@ Test-control endpoints (not Plaid's; no credentials):
 - ``POST /emulator/items`` ``{"institution_id", "products", "webhook", "shape": {"investment_accounts",
   "securities", "transactions_per_account", "depository_account"}}``: seed an item of any size; answers
   ``{"item_id", "access_token", "public_token"}``.
+- ``POST /emulator/link/complete`` ``{"link_token", "institution_id"?}``: a user finishing Link with that
+  token; update mode repairs the item's login; answers ``{"public_token", "item_id"}``.
 - ``POST /emulator/faults`` ``{"path", "item_id"?, "error_code"?, "status"?, "delay_ms"?, "times"?, "body"?}``:
   the next ``times`` calls of ``path`` (of that item only, when ``item_id`` is given) answer Plaid's error
   object for ``error_code``, or a bare ``status`` with ``body``, or a 200 with a raw ``body`` (e.g. malformed

@@ -69,6 +69,32 @@ async def seed_item(request: Request) -> Response:
     )
 
 
+async def complete_link(request: Request) -> Response:
+    """Stand in for a user finishing Plaid Link: ``{"link_token", "institution_id"?}`` -> ``{"public_token"}``.
+
+    In update mode the item's login is repaired (as after a successful re-authentication); otherwise a new
+    item is created at the institution, with the link token's webhook.
+    """
+    try:
+        body = await _json(request)
+    except ValueError as exc:
+        return _bad(str(exc))
+    state = _state(request)
+    with state.lock:
+        token = state.link_tokens.pop(str(body.get("link_token")), None)
+    if token is None:
+        return _bad("unknown or already used link_token")
+    if token["mode"] == "update":
+        item = state.items[token["item_id"]]
+        item.login_required = False
+    else:
+        institution_id = body.get("institution_id", "ins_109508")
+        if institution_id not in INSTITUTIONS:
+            return _bad(f"unknown institution {institution_id}")
+        item = state.create_item(institution_id, token["products"], ItemShape(), token.get("webhook"))
+    return JSONResponse({"public_token": state.issue_public_token(item), "item_id": item.item_id})
+
+
 async def add_fault(request: Request) -> Response:
     """``{"path", "error_code"?, "status"?, "delay_ms"?, "times"?, "body"?}``; see ``Fault``."""
     try:
@@ -95,6 +121,7 @@ CONTROL_ROUTES = [
     Route("/emulator/webhooks", list_webhooks, methods=["GET"]),
     Route("/emulator/reset", reset, methods=["POST"]),
     Route("/emulator/items", seed_item, methods=["POST"]),
+    Route("/emulator/link/complete", complete_link, methods=["POST"]),
     Route("/emulator/faults", add_fault, methods=["POST"]),
     Route("/emulator/faults", clear_faults, methods=["DELETE"]),
 ]

@@ -8,6 +8,7 @@ from ghostfolio_plaid.config import Settings
 from ghostfolio_plaid.crypto import TokenCipher
 from ghostfolio_plaid.job_queue import SyncQueue
 from ghostfolio_plaid.plaid_client import PlaidClient
+from ghostfolio_plaid.resolvers.webhook_keys import WebhookKeyCache
 
 
 @dataclass
@@ -16,6 +17,7 @@ class Services:
     plaid: PlaidClient
     queue: SyncQueue
     cipher: TokenCipher | None
+    webhook_keys: WebhookKeyCache
     known_users: set[str] = field(default_factory=set)
 
     def close(self) -> None:
@@ -25,9 +27,11 @@ class Services:
 
 def build_services(settings: Settings) -> Services:
     key = settings.plaid_encryption_key
+    plaid = PlaidClient(settings)
     return Services(
         settings=settings,
-        plaid=PlaidClient(settings),
+        plaid=plaid,
+        webhook_keys=WebhookKeyCache(plaid.get_webhook_verification_key),
         queue=SyncQueue(settings.redis_url, settings.sync_queue_name, settings.sync_retry_intervals),
         cipher=TokenCipher(key) if key else None,
     )

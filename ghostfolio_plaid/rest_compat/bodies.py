@@ -24,6 +24,21 @@ async def json_object(request: Request) -> dict[str, Any]:
     return body
 
 
+async def limited_body(request: Request, limit: int) -> bytes:
+    """The raw body, refused as soon as it passes ``limit`` bytes (declared or streamed)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BadUserInput(f"Request body is larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BadUserInput(f"Request body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def exchange_input(body: dict[str, Any]) -> ExchangeInput:
     public_token = _field(body, "publicToken", str)
     institution_id = _field(body, "institutionId", str)

@@ -13,12 +13,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ghostfolio_plaid.errors import DomainError
+from ghostfolio_plaid.errors import DomainError, FeatureDisabled
 from ghostfolio_plaid.plaid_client import LinkToken
-from ghostfolio_plaid.resolvers import items, link, sync
+from ghostfolio_plaid.resolvers import items, link, sync, webhooks
 from ghostfolio_plaid.resolvers.permissions import authenticate
 from ghostfolio_plaid.resolvers.services import Services
-from ghostfolio_plaid.rest_compat.bodies import exchange_input, json_object
+from ghostfolio_plaid.rest_compat.bodies import exchange_input, json_object, limited_body
 from ghostfolio_plaid.rest_compat.errors import nest_error, status_for
 
 log = logging.getLogger(__name__)
@@ -33,15 +33,15 @@ def link_token_body(token: LinkToken) -> dict[str, Any]:
     return {"linkToken": token.link_token, "expiration": iso(token.expiration)}
 
 
-def authenticated(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Authenticate, run the handler, and turn domain errors into NestJS error bodies (never a traceback)."""
+def nest_errors(
+    handler: Callable[[Request, Services], Awaitable[Response]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """Run the handler and turn domain errors into NestJS error bodies (never a traceback)."""
 
     @wraps(handler)
     async def endpoint(request: Request) -> Response:
-        services: Services = request.app.state.services
         try:
-            user_id = await authenticate(services, request.headers.get("authorization"))
-            return await handler(request, services, user_id)
+            return await handler(request, request.app.state.services)
         except DomainError as exc:
             return nest_error(status_for(exc.code), exc.message)
         except Exception:
@@ -49,6 +49,16 @@ def authenticated(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             return nest_error(500, "Internal server error")
 
     return endpoint
+
+
+def authenticated(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """The caller's bearer token is checked before the handler runs."""
+
+    async def with_user(request: Request, services: Services) -> Response:
+        user_id = await authenticate(services, request.headers.get("authorization"))
+        return await handler(request, services, user_id)
+
+    return nest_errors(wraps(handler)(with_user))
 
 
 async def create_link_token(request: Request, services: Services, user_id: str) -> Response:
@@ -107,11 +117,14 @@ async def disconnect_item(request: Request, services: Services, user_id: str) ->
     return JSONResponse({"message": "Plaid connection disconnected"})
 
 
-async def webhook(request: Request) -> Response:
-    services: Services = request.app.state.services
+@nest_errors
+async def webhook(request: Request, services: Services) -> Response:
+    """The one route without a JWT: Plaid's signature is its authentication."""
     if not services.settings.enable_feature_plaid:
-        return nest_error(403, "The Plaid integration is disabled")
-    return nest_error(501, "Webhook handling is not implemented yet")
+        raise FeatureDisabled("The Plaid integration is disabled")
+    raw = await limited_body(request, services.settings.webhook_max_body_bytes)
+    await webhooks.handle_webhook(services, request.headers.get("plaid-verification"), raw)
+    return Response(status_code=200)
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ from ghostfolio_plaid.config import Settings
 from ghostfolio_plaid.crypto import DecryptionError, TokenCipher
 from ghostfolio_plaid.db import tortoise_config
 from ghostfolio_plaid.errors import PlaidApiError, PlaidUnavailable
-from ghostfolio_plaid.job_queue import sync_lock_key
-from ghostfolio_plaid.models import Account, PlaidItem, SyncJob, SyncStatus
+from ghostfolio_plaid.job_queue import SyncQueue, request_sync_soon, sync_lock_key
+from ghostfolio_plaid.models import Account, PlaidItem, SyncJob, SyncStatus, SyncTrigger
 from ghostfolio_plaid.plaid_client import PlaidClient
 from ghostfolio_plaid.rate_limit import RateLimiter
 from ghostfolio_plaid.workers.activities import write_activities
@@ -66,6 +66,7 @@ class SyncServices:
     plaid: PlaidClient
     cipher: TokenCipher
     redis: Redis
+    queue: SyncQueue
 
 
 def run_sync_job(sync_job_id: str) -> str:
@@ -79,13 +80,15 @@ async def _run(sync_job_id: str, final_attempt: bool) -> str:
     settings = Settings.from_env(require_jwt=False)
     redis = Redis.from_url(settings.redis_url)
     plaid = PlaidClient(settings, limiter=RateLimiter(redis, settings.rate_limits_per_minute()))
+    queue = SyncQueue(settings.redis_url, settings.sync_queue_name, settings.sync_retry_intervals)
     await Tortoise.init(config=tortoise_config(settings.database_url))
     try:
-        services = SyncServices(settings, plaid, TokenCipher(settings.plaid_encryption_key), redis)
+        services = SyncServices(settings, plaid, TokenCipher(settings.plaid_encryption_key), redis, queue)
         return (await execute_sync(services, sync_job_id, final_attempt=final_attempt)).value
     finally:
         await Tortoise.close_connections()
         await redis.aclose()
+        queue.close()
         plaid.close()
 
 
@@ -103,12 +106,15 @@ async def execute_sync(services: SyncServices, sync_job_id: str, *, final_attemp
             return await _finish(job, time.monotonic(), SyncStatus.FAILED, "ITEM_LOCKED")
         raise RetryLater("another sync of this item holds its lock")
     try:
-        return await _sync_locked(services, job, item, lock.reacquire, final_attempt)
+        status = await _sync_locked(services, job, item, lock.reacquire, final_attempt)
     finally:
         try:
             await lock.release()
         except LockError:
             log.warning("sync lock of item %s expired before release", item.id)
+    if await services.queue.take_followup(str(item.id)):
+        await request_sync_soon(services.queue, await PlaidItem.get(id=item.id), SyncTrigger.WEBHOOK)
+    return status
 
 
 async def _sync_locked(
