@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import subprocess
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
@@ -27,6 +29,7 @@ from ghostfolio_plaid.plaid_client import PlaidClient
 from ghostfolio_plaid.plaid_emulator import EmulatorConfig, EmulatorServer
 from ghostfolio_plaid.plaid_emulator import create_app as create_emulator_app
 from ghostfolio_plaid.workers.sync import SyncServices
+from tests.processes import command, free_port
 
 JWT_SECRET = "test-jwt-secret-do-not-use-in-production-0123456789"
 PLAID_CLIENT_ID = "test-client-id"
@@ -94,6 +97,34 @@ def env(database_url: str, emulator: EmulatorServer, run_id: str) -> dict[str, s
 def process_env(env: dict[str, str]) -> dict[str, str]:
     """The environment a command started by a test runs with."""
     return {**os.environ, **env}
+
+
+@pytest.fixture(scope="session")
+def served(process_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``ghostfolio-plaid serve`` as its own process on a free port, its webhook URL pointing at itself."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path_factory.mktemp("serve") / "serve.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            command("serve", "--port", str(port)),
+            env={**process_env, "PLAID_WEBHOOK_URL": f"{url}/api/v1/plaid/webhook"},
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(url + "/api/v1/plaid/items", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    process.kill()
+                    pytest.fail(f"serve did not start:\n{log_path.read_text()}")
+                time.sleep(0.1)
+        yield url
+        process.terminate()
+        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -3,41 +3,14 @@
 from __future__ import annotations
 
 import subprocess
-import time
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from starlette.applications import Starlette
 
 from ghostfolio_plaid.models import SyncJob, SyncStatus
 from ghostfolio_plaid.plaid_emulator import EmulatorServer
 from tests.linking import exchange_body, sandbox_public_token
-from tests.processes import command, free_port, run_command
-
-
-@pytest.fixture(scope="module")
-def served(process_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("serve") / "serve.log"
-    log_file = log_path.open("wb")
-    process = subprocess.Popen(
-        command("serve", "--port", str(port)), env=process_env, stdout=log_file, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(url + "/api/v1/plaid/items", timeout=1)
-            break
-        except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"serve did not start:\n{log_path.read_text()}")
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
-    log_file.close()
+from tests.processes import command, run_command
 
 
 def test_token_command_prints_a_usable_jwt(served: str, process_env: dict[str, str]) -> None:

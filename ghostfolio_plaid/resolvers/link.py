@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from ghostfolio_plaid.errors import Conflict
+from ghostfolio_plaid.job_queue import request_sync_soon
+from ghostfolio_plaid.models import PlaidItem, SyncTrigger
 from ghostfolio_plaid.plaid_client import LinkToken
 from ghostfolio_plaid.resolvers.items import access_token_of
 from ghostfolio_plaid.resolvers.permissions import owned_item
@@ -22,3 +24,22 @@ async def create_update_link_token(services: Services, user_id: str, plaid_item_
     access_token = access_token_of(services, item)
     with plaid_errors():
         return await services.plaid.create_link_token(client_user_id=user_id, access_token=access_token)
+
+
+async def complete_reauth(services: Services, user_id: str, plaid_item_id: str) -> PlaidItem:
+    """After Link in update mode succeeded: ask Plaid, clear the item's error, and sync it.
+
+    Plaid's own item status decides, so a client cannot clear an error the institution still reports.
+    """
+    item = await owned_item(user_id, plaid_item_id)
+    if item.disconnected_at is not None:
+        raise Conflict("PlaidItem is disconnected; link the institution again instead")
+    with plaid_errors():
+        status = await services.plaid.get_item(access_token_of(services, item))
+    if status.error_code is not None:
+        raise Conflict(f"Plaid still reports {status.error_code} for this item; finish Link in update mode first")
+    item.error = None
+    item.consent_expires_at = status.consent_expires_at or item.consent_expires_at
+    await item.save(update_fields=["error", "consent_expires_at", "updated_at"])
+    await request_sync_soon(services.queue, item, SyncTrigger.MANUAL)
+    return item

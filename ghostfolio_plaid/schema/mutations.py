@@ -3,7 +3,6 @@ from __future__ import annotations
 import strawberry
 
 from ghostfolio_plaid.resolvers import items, link, sync
-from ghostfolio_plaid.resolvers.items import ListedItem
 from ghostfolio_plaid.schema.context import GraphQLInfo
 from ghostfolio_plaid.schema.types import (
     ExchangePublicTokenInput,
@@ -40,9 +39,16 @@ class Mutation:
         token = await link.create_update_link_token(info.context.services, user_id, plaid_item_id)
         return LinkToken.from_plaid(token)
 
+    @strawberry.mutation(
+        description="After Link in update mode succeeded: clear the item's error (Plaid confirms) and sync it."
+    )
+    async def complete_plaid_item_reauth(self, info: GraphQLInfo, plaid_item_id: strawberry.ID) -> PlaidItem:
+        user_id = await info.context.user_id()
+        await link.complete_reauth(info.context.services, user_id, plaid_item_id)
+        return PlaidItem.from_listed(await items.get_item(user_id, plaid_item_id))
+
     @strawberry.mutation(description="Remove the item at Plaid and mark it disconnected; its data stays.")
     async def disconnect_plaid_item(self, info: GraphQLInfo, plaid_item_id: strawberry.ID) -> PlaidItem:
         user_id = await info.context.user_id()
-        item = await items.disconnect_item(info.context.services, user_id, plaid_item_id)
-        listed = await items.get_item(user_id, str(item.id))
-        return PlaidItem.from_listed(ListedItem(item, listed.account_count))
+        await items.disconnect_item(info.context.services, user_id, plaid_item_id)
+        return PlaidItem.from_listed(await items.get_item(user_id, plaid_item_id))

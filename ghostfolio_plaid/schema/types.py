@@ -155,6 +155,7 @@ class PlaidItem:
     created_at: datetime
     status: ItemStatus
     disconnected_at: datetime | None
+    new_accounts_available: bool
     _model: strawberry.Private[models.PlaidItem]
 
     @strawberry.field
@@ -176,6 +177,7 @@ class PlaidItem:
             created_at=item.created_at,
             status=item_status(item),
             disconnected_at=item.disconnected_at,
+            new_accounts_available=item.new_accounts_available,
             _model=item,
         )
 
