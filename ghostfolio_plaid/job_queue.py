@@ -120,17 +120,14 @@ async def request_sync_soon(queue: SyncQueue, item: PlaidItem, trigger: SyncTrig
     """A sync that sees every update received until now, without piling up jobs.
 
     A queued sync will read the update anyway; a running one may have read past it, so it gets exactly one
-    follow-up (the worker consumes the mark when it finishes; whoever consumes it enqueues).
+    follow-up (the worker consumes the mark when it finishes; whoever consumes it enqueues). The active job is
+    looked up first, so the common case of a burst costs one query and one Redis read.
     """
-    try:
-        await request_sync(queue, item, trigger)
-        return
-    except Conflict:
-        pass
     active = await SyncJob.filter(plaid_item_id=item.id, status__in=list(ACTIVE_SYNC_STATUSES)).first()
-    if active is None or active.status == SyncStatus.QUEUED:
-        if active is None:
-            await _enqueue_ignoring_conflict(queue, item, trigger)
+    if active is None or not await queue.is_pending(active):
+        await _enqueue_ignoring_conflict(queue, item, trigger)
+        return
+    if active.status == SyncStatus.QUEUED:
         return
     await queue.mark_followup(str(item.id))
     if not await SyncJob.filter(id=active.id, status=SyncStatus.RUNNING).exists() and await queue.take_followup(
