@@ -15,6 +15,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from ghostfolio_plaid.config import Settings
 from ghostfolio_plaid.db import tortoise_config
+from ghostfolio_plaid.graphiql import asset_routes
 from ghostfolio_plaid.graphql_app import GraphQLApp
 from ghostfolio_plaid.resolvers.services import Services, build_services
 from ghostfolio_plaid.rest_compat.errors import nest_error
@@ -41,6 +42,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
 
     return Starlette(
         routes=[
+            *(asset_routes() if settings.enable_graphiql else []),
             Route("/graphql", GraphQLApp(graphiql=settings.enable_graphiql), methods=["GET", "POST"]),
             Mount(REST_PREFIX, routes=rest_routes()),
         ],

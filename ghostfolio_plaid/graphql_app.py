@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from ghostfolio_plaid.graphiql import render_page
 from ghostfolio_plaid.resolvers.services import Services
 from ghostfolio_plaid.schema import schema
 from ghostfolio_plaid.schema.context import Context
@@ -15,6 +16,9 @@ from ghostfolio_plaid.schema.context import Context
 class GraphQLApp(GraphQL[Context, None]):
     def __init__(self, *, graphiql: bool) -> None:
         super().__init__(schema, graphql_ide="graphiql" if graphiql else None, allow_queries_via_get=False)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse(render_page())
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         services: Services = request.app.state.services
