@@ -17,6 +17,7 @@ from ghostfolio_plaid.config import Settings
 from ghostfolio_plaid.db import tortoise_config
 from ghostfolio_plaid.graphiql import asset_routes
 from ghostfolio_plaid.graphql_app import GraphQLApp
+from ghostfolio_plaid.health import HEALTH_ROUTES
 from ghostfolio_plaid.resolvers.services import Services, build_services
 from ghostfolio_plaid.rest_compat.errors import nest_error
 from ghostfolio_plaid.rest_compat.routes import routes as rest_routes
@@ -42,6 +43,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
 
     return Starlette(
         routes=[
+            *HEALTH_ROUTES,
             *(asset_routes() if settings.enable_graphiql else []),
             Route("/graphql", GraphQLApp(graphiql=settings.enable_graphiql), methods=["GET", "POST"]),
             Mount(REST_PREFIX, routes=rest_routes()),

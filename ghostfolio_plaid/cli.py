@@ -58,6 +58,15 @@ def emulator(args: argparse.Namespace) -> None:
     serve_emulator(args.host, args.port, config)
 
 
+def export_schema(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from ghostfolio_plaid.schema import schema
+
+    Path(args.output).write_text(schema.as_str() + "\n")
+    print(f"wrote {args.output}")
+
+
 def token(args: argparse.Namespace) -> None:
     from ghostfolio_plaid.auth import issue_token
 
@@ -82,6 +91,9 @@ def parser() -> argparse.ArgumentParser:
     emulator_cmd.add_argument("--host", default="127.0.0.1")
     emulator_cmd.add_argument("--port", type=int, default=8001)
     emulator_cmd.set_defaults(run=emulator)
+    export_cmd = commands.add_parser("export-schema", help="write the GraphQL schema (SDL) to a file")
+    export_cmd.add_argument("--output", default="schema.graphql")
+    export_cmd.set_defaults(run=export_schema)
     token_cmd = commands.add_parser("token", help="print a signed development JWT for USER_ID")
     token_cmd.add_argument("user_id", metavar="USER_ID")
     token_cmd.set_defaults(run=token)

@@ -1,11 +1,14 @@
-"""Schema snapshot: a change to the GraphQL contract must be deliberate (update schema.graphql)."""
+"""The committed schema.graphql is what ``ghostfolio-plaid export-schema`` writes: a contract change is deliberate."""
 
+import subprocess
 from pathlib import Path
 
-from ghostfolio_plaid.schema import schema
+from tests.processes import command
 
 SNAPSHOT = Path(__file__).parents[1] / "schema.graphql"
 
 
-def test_schema_matches_the_committed_snapshot() -> None:
-    assert SNAPSHOT.read_text() == schema.as_str() + "\n", "schema changed: regenerate schema.graphql"
+def test_committed_schema_is_current(tmp_path: Path) -> None:
+    output = tmp_path / "schema.graphql"
+    subprocess.run([*command("export-schema", "--output", str(output))], check=True, capture_output=True)
+    assert output.read_text() == SNAPSHOT.read_text(), "run `ghostfolio-plaid export-schema` and commit it"
