@@ -20,6 +20,7 @@ from ghostfolio_plaid.graphql_app import GraphQLApp
 from ghostfolio_plaid.health import HEALTH_ROUTES
 from ghostfolio_plaid.resolvers.services import Services, build_services
 from ghostfolio_plaid.rest_compat.errors import nest_error
+from ghostfolio_plaid.rest_compat.openapi import openapi_json
 from ghostfolio_plaid.rest_compat.routes import routes as rest_routes
 
 REST_PREFIX = "/api/v1/plaid"
@@ -46,7 +47,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             *HEALTH_ROUTES,
             *(asset_routes() if settings.enable_graphiql else []),
             Route("/graphql", GraphQLApp(graphiql=settings.enable_graphiql), methods=["GET", "POST"]),
-            Mount(REST_PREFIX, routes=rest_routes()),
+            Mount(REST_PREFIX, routes=[*rest_routes(), Route("/openapi.json", openapi_json, methods=["GET"])]),
         ],
         exception_handlers={HTTPException: http_error},
         lifespan=lifespan,

@@ -18,6 +18,7 @@ from ghostfolio_plaid.plaid_client import LinkToken
 from ghostfolio_plaid.resolvers import items, link, sync, webhooks
 from ghostfolio_plaid.resolvers.permissions import authenticate
 from ghostfolio_plaid.resolvers.services import Services
+from ghostfolio_plaid.rest_compat import contract
 from ghostfolio_plaid.rest_compat.bodies import exchange_input, json_object, limited_body
 from ghostfolio_plaid.rest_compat.errors import nest_error, status_for
 
@@ -129,27 +130,79 @@ async def webhook(request: Request, services: Services) -> Response:
 
 @dataclass(frozen=True)
 class RestRoute:
+    """One route of the contract: what serves it and what it promises (the OpenAPI document is built from it)."""
+
     method: str
     path: str
     endpoint: Callable[[Request], Awaitable[Response]]
     status: int
     summary: str
+    response: contract.Schema | None = None
+    request: contract.Schema | None = None
+    errors: tuple[int, ...] = (401, 403)
+    authenticated: bool = True
 
 
+ITEM_ERRORS = (400, 401, 403, 404)
 ROUTES: tuple[RestRoute, ...] = (
-    RestRoute("POST", "/link-token", authenticated(create_link_token), 200, "Create a Plaid Link token"),
-    RestRoute("POST", "/exchange-token", authenticated(exchange_token), 201, "Link an item"),
-    RestRoute("POST", "/sync/{plaidItemId}", authenticated(sync_item), 202, "Enqueue a sync of an item"),
-    RestRoute("GET", "/items", authenticated(list_items), 200, "List the caller's linked items"),
+    RestRoute(
+        "POST",
+        "/link-token",
+        authenticated(create_link_token),
+        200,
+        "Create a Plaid Link token",
+        contract.LINK_TOKEN,
+        errors=(401, 403, 500),
+    ),
+    RestRoute(
+        "POST",
+        "/exchange-token",
+        authenticated(exchange_token),
+        201,
+        "Link an item",
+        contract.EXCHANGE_RESPONSE,
+        contract.EXCHANGE_REQUEST,
+        errors=(400, 401, 403, 409, 500),
+    ),
+    RestRoute(
+        "POST",
+        "/sync/{plaidItemId}",
+        authenticated(sync_item),
+        202,
+        "Enqueue a sync of an item",
+        contract.SYNC_RESPONSE,
+        errors=(*ITEM_ERRORS, 409, 503),
+    ),
+    RestRoute("GET", "/items", authenticated(list_items), 200, "List the caller's linked items", contract.ITEMS),
     RestRoute(
         "POST",
         "/link-token/update/{plaidItemId}",
         authenticated(update_link_token),
         200,
         "Create a Link token in update mode",
+        contract.LINK_TOKEN,
+        errors=(*ITEM_ERRORS, 409, 500),
     ),
-    RestRoute("DELETE", "/items/{plaidItemId}", authenticated(disconnect_item), 200, "Disconnect an item"),
-    RestRoute("POST", "/webhook", webhook, 200, "Receive a Plaid webhook"),
+    RestRoute(
+        "DELETE",
+        "/items/{plaidItemId}",
+        authenticated(disconnect_item),
+        200,
+        "Disconnect an item",
+        contract.MESSAGE,
+        errors=(*ITEM_ERRORS, 500),
+    ),
+    RestRoute(
+        "POST",
+        "/webhook",
+        webhook,
+        200,
+        "Receive a Plaid webhook",
+        None,
+        contract.WEBHOOK,
+        errors=(400, 401, 403, 503),
+        authenticated=False,
+    ),
 )
 
 
