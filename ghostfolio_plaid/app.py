@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
@@ -18,6 +19,7 @@ from ghostfolio_plaid.db import tortoise_config
 from ghostfolio_plaid.graphiql import asset_routes
 from ghostfolio_plaid.graphql_app import GraphQLApp
 from ghostfolio_plaid.health import HEALTH_ROUTES
+from ghostfolio_plaid.metrics import METRICS_ROUTES, MetricsMiddleware
 from ghostfolio_plaid.resolvers.services import Services, build_services
 from ghostfolio_plaid.rest_compat.errors import nest_error
 from ghostfolio_plaid.rest_compat.openapi import openapi_json
@@ -45,10 +47,12 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     return Starlette(
         routes=[
             *HEALTH_ROUTES,
+            *METRICS_ROUTES,
             *(asset_routes() if settings.enable_graphiql else []),
             Route("/graphql", GraphQLApp(graphiql=settings.enable_graphiql), methods=["GET", "POST"]),
             Mount(REST_PREFIX, routes=[*rest_routes(), Route("/openapi.json", openapi_json, methods=["GET"])]),
         ],
         exception_handlers={HTTPException: http_error},
+        middleware=[Middleware(MetricsMiddleware)],
         lifespan=lifespan,
     )

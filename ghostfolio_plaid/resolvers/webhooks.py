@@ -20,6 +20,7 @@ import jwt
 
 from ghostfolio_plaid.errors import BadUserInput, Unauthenticated
 from ghostfolio_plaid.job_queue import request_sync_soon
+from ghostfolio_plaid.metrics import WEBHOOKS
 from ghostfolio_plaid.models import PlaidItem, SyncTrigger
 from ghostfolio_plaid.resolvers.services import Services
 
@@ -69,7 +70,12 @@ def parse(raw_body: bytes) -> dict[str, Any]:
 async def handle_webhook(services: Services, token: str | None, raw_body: bytes) -> None:
     if len(raw_body) > services.settings.webhook_max_body_bytes:
         raise BadUserInput("Webhook body is too large")
-    await verify(services, token, raw_body)
+    try:
+        await verify(services, token, raw_body)
+    except Unauthenticated:
+        WEBHOOKS.labels("rejected").inc()
+        raise
+    WEBHOOKS.labels("verified").inc()
     payload = parse(raw_body)
     kind, code = payload["webhook_type"], payload["webhook_code"]
     item = await PlaidItem.get_or_none(item_id=payload["item_id"])

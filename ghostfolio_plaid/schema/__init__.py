@@ -10,6 +10,7 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from ghostfolio_plaid.metrics import CountOperations
 from ghostfolio_plaid.schema.errors import MaskUnexpectedErrors, is_unexpected
 from ghostfolio_plaid.schema.mutations import Mutation
 from ghostfolio_plaid.schema.queries import Query
@@ -33,6 +34,7 @@ schema = Schema(
     config=StrawberryConfig(disable_field_suggestions=True),
     extensions=[
         MaskUnexpectedErrors,
+        CountOperations,
         lambda: QueryDepthLimiter(max_depth=10),
         lambda: MaxAliasesLimiter(max_alias_count=30),
         lambda: MaxTokensLimiter(max_token_count=2000),
