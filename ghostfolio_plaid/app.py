@@ -19,6 +19,7 @@ from ghostfolio_plaid.db import tortoise_config
 from ghostfolio_plaid.graphiql import asset_routes
 from ghostfolio_plaid.graphql_app import GraphQLApp
 from ghostfolio_plaid.health import HEALTH_ROUTES
+from ghostfolio_plaid.logs import RequestLogMiddleware, install_redaction
 from ghostfolio_plaid.metrics import METRICS_ROUTES, MetricsMiddleware
 from ghostfolio_plaid.resolvers.services import Services, build_services
 from ghostfolio_plaid.rest_compat.errors import nest_error
@@ -37,6 +38,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        install_redaction(settings.secret_values())
         app.state.services = services or build_services(settings)
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             await Tortoise.get_connection("default").execute_query("SELECT 1")
@@ -53,6 +55,6 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             Mount(REST_PREFIX, routes=[*rest_routes(), Route("/openapi.json", openapi_json, methods=["GET"])]),
         ],
         exception_handlers={HTTPException: http_error},
-        middleware=[Middleware(MetricsMiddleware)],
+        middleware=[Middleware(RequestLogMiddleware), Middleware(MetricsMiddleware)],
         lifespan=lifespan,
     )

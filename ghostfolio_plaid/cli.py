@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Sequence
 
 from ghostfolio_plaid.config import Settings
 from ghostfolio_plaid.errors import ConfigError
-
-log = logging.getLogger("ghostfolio_plaid")
+from ghostfolio_plaid.logs import configure_logging
 
 
 def serve(args: argparse.Namespace) -> None:
@@ -19,7 +17,9 @@ def serve(args: argparse.Namespace) -> None:
 
     from ghostfolio_plaid.app import create_app
 
-    uvicorn.run(create_app(Settings.from_env()), host=args.host, port=args.port, log_level="info")
+    settings = Settings.from_env()
+    configure_logging(settings.secret_values())
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False)
 
 
 def worker(args: argparse.Namespace) -> None:
@@ -27,6 +27,7 @@ def worker(args: argparse.Namespace) -> None:
     from rq import Queue, Worker
 
     settings = Settings.from_env(require_jwt=False)
+    configure_logging(settings.secret_values())
     connection = Redis.from_url(settings.redis_url)
     queue = Queue(settings.sync_queue_name, connection=connection)
     Worker([queue], connection=connection).work(with_scheduler=True, burst=args.burst)
@@ -102,7 +103,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     try:
         args.run(args)
     except ConfigError as exc:

@@ -70,6 +70,12 @@ class Settings:
     webhook_max_age_seconds: int = 300
     webhook_max_body_bytes: int = 65536
 
+    def secret_values(self) -> list[str]:
+        """Every configured secret as it could appear in text, for log redaction."""
+        key = self.plaid_encryption_key
+        encoded = [base64.b64encode(key).decode(), base64.urlsafe_b64encode(key).decode(), key.hex()] if key else []
+        return [value for value in (self.plaid_secret, self.jwt_secret_key, *encoded) if value]
+
     def rate_limits_per_minute(self) -> dict[str, int]:
         """Plaid's documented per-client limits, overridden by ``PLAID_RATE_LIMITS`` (0 switches one off)."""
         from ghostfolio_plaid.rate_limit import DEFAULT_PER_MINUTE

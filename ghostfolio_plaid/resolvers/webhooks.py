@@ -20,6 +20,7 @@ import jwt
 
 from ghostfolio_plaid.errors import BadUserInput, Unauthenticated
 from ghostfolio_plaid.job_queue import request_sync_soon
+from ghostfolio_plaid.logs import item_id_var
 from ghostfolio_plaid.metrics import WEBHOOKS
 from ghostfolio_plaid.models import PlaidItem, SyncTrigger
 from ghostfolio_plaid.resolvers.services import Services
@@ -82,6 +83,7 @@ async def handle_webhook(services: Services, token: str | None, raw_body: bytes)
     if item is None or item.disconnected_at is not None:
         log.info("webhook %s:%s for unknown or disconnected item ignored", kind, code)
         return
+    item_id_var.set(str(item.id))
     log.info("webhook %s:%s for plaid item %s", kind, code, item.id)
     if kind in SYNC_TYPES and code == "DEFAULT_UPDATE":
         await request_sync_soon(services.queue, item, SyncTrigger.WEBHOOK)

@@ -27,6 +27,7 @@ from ghostfolio_plaid.crypto import DecryptionError, TokenCipher
 from ghostfolio_plaid.db import tortoise_config
 from ghostfolio_plaid.errors import PlaidApiError, PlaidUnavailable
 from ghostfolio_plaid.job_queue import SyncQueue, request_sync_soon, sync_lock_key
+from ghostfolio_plaid.logs import install_redaction, item_id_var
 from ghostfolio_plaid.models import Account, PlaidItem, SyncJob, SyncStatus, SyncTrigger
 from ghostfolio_plaid.plaid_client import PlaidClient
 from ghostfolio_plaid.rate_limit import RateLimiter
@@ -78,6 +79,7 @@ def run_sync_job(sync_job_id: str) -> str:
 
 async def _run(sync_job_id: str, final_attempt: bool) -> str:
     settings = Settings.from_env(require_jwt=False)
+    install_redaction(settings.secret_values())
     redis = Redis.from_url(settings.redis_url)
     plaid = PlaidClient(settings, limiter=RateLimiter(redis, settings.rate_limits_per_minute()))
     queue = SyncQueue(settings.redis_url, settings.sync_queue_name, settings.sync_retry_intervals)
@@ -98,6 +100,7 @@ async def execute_sync(services: SyncServices, sync_job_id: str, *, final_attemp
         log.warning("sync job %s is missing or already finished; skipped", sync_job_id)
         return job.status if job else SyncStatus.FAILED
     item = await PlaidItem.get(id=job.plaid_item_id)
+    item_id_var.set(str(item.id))
     if item.disconnected_at is not None:
         return await _finish(job, time.monotonic(), SyncStatus.FAILED, "ITEM_DISCONNECTED")
     lock = services.redis.lock(sync_lock_key(str(item.id)), timeout=services.settings.sync_lock_seconds)
