@@ -59,6 +59,14 @@ def emulator(args: argparse.Namespace) -> None:
     serve_emulator(args.host, args.port, config)
 
 
+def sync(args: argparse.Namespace) -> None:
+    from ghostfolio_plaid.sync_command import run
+
+    status = asyncio.run(run(args.item, wait=args.wait, inline=args.inline))
+    if status:
+        raise SystemExit(status)
+
+
 def export_schema(args: argparse.Namespace) -> None:
     from pathlib import Path
 
@@ -92,6 +100,11 @@ def parser() -> argparse.ArgumentParser:
     emulator_cmd.add_argument("--host", default="127.0.0.1")
     emulator_cmd.add_argument("--port", type=int, default=8001)
     emulator_cmd.set_defaults(run=emulator)
+    sync_cmd = commands.add_parser("sync", help="sync one item (our id or Plaid's item_id); prints the job id")
+    sync_cmd.add_argument("item", metavar="ITEM_ID")
+    sync_cmd.add_argument("--wait", action="store_true", help="show progress until a worker finishes it")
+    sync_cmd.add_argument("--inline", action="store_true", help="run it in this process, showing progress")
+    sync_cmd.set_defaults(run=sync)
     export_cmd = commands.add_parser("export-schema", help="write the GraphQL schema (SDL) to a file")
     export_cmd.add_argument("--output", default="schema.graphql")
     export_cmd.set_defaults(run=export_schema)

@@ -9,7 +9,10 @@ import uuid
 import asyncpg
 import httpx
 
-from tests.conftest import POSTGRES_SERVER
+from ghostfolio_plaid.models import SyncJob, SyncStatus
+from ghostfolio_plaid.plaid_emulator import EmulatorServer
+from tests.conftest import POSTGRES_SERVER, Caller
+from tests.linking import link_seeded_item
 from tests.processes import command, free_port
 
 
@@ -63,3 +66,30 @@ async def test_emulator_command_serves_plaid_with_the_configured_credentials(env
     finally:
         process.terminate()
         await process.wait()
+
+
+async def test_sync_command_runs_one_and_shows_progress(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, process_env: dict[str, str]
+) -> None:
+    item_id, _ = await link_seeded_item(client, emulator, alice)
+    process = await asyncio.create_subprocess_exec(
+        *command("sync", item_id, "--inline"),
+        env=process_env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    async with asyncio.timeout(120):
+        out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    job = await SyncJob.get(id=out.decode().strip())
+    assert job.status == SyncStatus.SUCCEEDED and job.transactions_total == job.transactions_fetched > 0
+    progress = err.decode()
+    assert f"[{'#' * 30}] {job.transactions_fetched}/{job.transactions_total} transactions succeeded" in progress
+    assert "created" in progress
+    missing = await asyncio.create_subprocess_exec(
+        *command("sync", "no-such-item"),
+        env=process_env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert await missing.wait() == 2

@@ -242,3 +242,19 @@ async def test_accounts_expose_holdings_and_paged_activities(
     assert {a["type"] for a in seen} >= {"BUY", "SELL", "DIVIDEND", "FEE", "INTEREST"}
     bad = await gql(client, ACCOUNT_DATA, alice, first=7, after="not-a-cursor")
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_sync_job_shows_fetch_progress(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, sync_services: SyncServices
+) -> None:
+    item_id, _ = await link_seeded_item(client, emulator, alice)
+    job = await gql(client, "mutation($id: ID!) { syncPlaidItem(plaidItemId: $id) { id } }", alice, id=item_id)
+    job_id = job["data"]["syncPlaidItem"]["id"]
+    query = "query($id: ID!) { syncJob(id: $id) { transactionsFetched transactionsTotal } }"
+    assert (await gql(client, query, alice, id=job_id))["data"]["syncJob"] == {
+        "transactionsFetched": 0,
+        "transactionsTotal": None,
+    }
+    await execute_sync(sync_services, job_id)
+    progress = (await gql(client, query, alice, id=job_id))["data"]["syncJob"]
+    assert progress["transactionsFetched"] == progress["transactionsTotal"] > 0

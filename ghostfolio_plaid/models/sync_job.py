@@ -42,6 +42,8 @@ class SyncJob(Model):
     activities_updated = fields.IntField(default=0)
     activities_removed = fields.IntField(default=0)
     holdings_seen = fields.IntField(default=0)
+    transactions_fetched = fields.IntField(default=0, db_default=0)
+    transactions_total = fields.IntField(null=True)
     duration_ms = fields.IntField(null=True)
 
     plaid_item_id: str

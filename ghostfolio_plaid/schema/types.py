@@ -195,6 +195,8 @@ class SyncJob:
     activities_updated: int
     activities_removed: int
     holdings_seen: int
+    transactions_fetched: int = strawberry.field(description="Investment transactions read so far")
+    transactions_total: int | None = strawberry.field(description="Plaid's total, once the first page is read")
 
     @classmethod
     def from_model(cls, job: models.SyncJob) -> SyncJob:
@@ -210,6 +212,8 @@ class SyncJob:
             activities_updated=job.activities_updated,
             activities_removed=job.activities_removed,
             holdings_seen=job.holdings_seen,
+            transactions_fetched=job.transactions_fetched,
+            transactions_total=job.transactions_total,
         )
 
 

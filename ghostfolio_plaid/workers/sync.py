@@ -138,7 +138,7 @@ async def _sync_locked(
             access_token,
             start=window_start(services.settings, item, today),
             end=today,
-            progress=lambda done, total: _progress(keep_lock),
+            progress=lambda done, total: _progress(keep_lock, job, done, total),
         )
     except PlaidApiError as error:
         return await _plaid_failure(job, item, started, error, final_attempt)
@@ -173,8 +173,12 @@ def window_start(settings: Settings, item: PlaidItem, today: date) -> date:
     return max(earliest, item.last_synced_at.date() - timedelta(days=settings.sync_overlap_days))
 
 
-async def _progress(keep_lock: KeepLock) -> None:
+async def _progress(keep_lock: KeepLock, job: SyncJob | None = None, done: int = 0, total: int = 0) -> None:
+    """Renew the item lock, and show how far the fetch is (one small update per page)."""
     await keep_lock()
+    if job is not None:
+        job.transactions_fetched, job.transactions_total = done, total
+        await job.save(update_fields=["transactions_fetched", "transactions_total"])
 
 
 async def _plaid_failure(
