@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -35,14 +35,29 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return nest_error(status, message)
 
 
-def create_app(settings: Settings, services: Services | None = None) -> Starlette:
+Companion = Callable[[Starlette], AbstractAsyncContextManager[None]]
+
+
+def create_app(
+    settings: Settings,
+    services: Services | None = None,
+    *,
+    extra_routes: Sequence[BaseRoute] = (),
+    companion: Companion | None = None,
+) -> Starlette:
+    """The service; ``extra_routes`` and a ``companion`` (run inside the lifespan) let the demo embed more."""
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         install_redaction(settings.secret_values())
         app.state.services = services or build_services(settings)
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             await Tortoise.get_connection("default").execute_query("SELECT 1")
-            yield
+            if companion is None:
+                yield
+            else:
+                async with companion(app):
+                    yield
         if services is None:
             app.state.services.close()
 
@@ -52,6 +67,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             *METRICS_ROUTES,
             *(asset_routes() if settings.enable_graphiql else []),
             Route("/graphql", GraphQLApp(graphiql=settings.enable_graphiql), methods=["GET", "POST"]),
+            *extra_routes,
             Mount(REST_PREFIX, routes=[*rest_routes(), Route("/openapi.json", openapi_json, methods=["GET"])]),
         ],
         exception_handlers={HTTPException: http_error},

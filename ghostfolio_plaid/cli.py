@@ -22,24 +22,30 @@ def serve(args: argparse.Namespace) -> None:
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False)
 
 
+def demo(args: argparse.Namespace) -> None:
+    from ghostfolio_plaid.demo import run_demo
+
+    run_demo(args.host, args.port)
+
+
 def worker(args: argparse.Namespace) -> None:
-    from redis import Redis
     from rq import Queue, Worker
+
+    from ghostfolio_plaid.redis_connections import sync_redis
 
     settings = Settings.from_env(require_jwt=False)
     configure_logging(settings.secret_values())
-    connection = Redis.from_url(settings.redis_url)
+    connection = sync_redis(settings.redis_url)
     queue = Queue(settings.sync_queue_name, connection=connection)
     Worker([queue], connection=connection).work(with_scheduler=True, burst=args.burst)
 
 
 def scheduler(args: argparse.Namespace) -> None:
-    from redis import Redis
-
+    from ghostfolio_plaid.redis_connections import sync_redis
     from ghostfolio_plaid.workers.schedule import build_cron
 
     settings = Settings.from_env(require_jwt=False)
-    build_cron(settings, Redis.from_url(settings.redis_url)).start()
+    build_cron(settings, sync_redis(settings.redis_url)).start()
 
 
 def migrate(args: argparse.Namespace) -> None:
@@ -89,6 +95,10 @@ def parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int, default=8000)
     serve_cmd.set_defaults(run=serve)
+    demo_cmd = commands.add_parser("demo", help="everything in one process on SQLite, no PostgreSQL/Redis/Plaid")
+    demo_cmd.add_argument("--host", default="127.0.0.1")
+    demo_cmd.add_argument("--port", type=int, default=8000)
+    demo_cmd.set_defaults(run=demo)
     worker_cmd = commands.add_parser("worker", help="run an RQ worker for sync jobs")
     worker_cmd.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     worker_cmd.set_defaults(run=worker)

@@ -201,6 +201,8 @@ def _database_url(raw: str) -> str:
 
 
 def _redis_url(raw: str) -> str:
+    if raw == "memory://":
+        return raw
     return _url(raw, ("redis", "rediss"))
 
 

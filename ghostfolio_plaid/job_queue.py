@@ -12,7 +12,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
@@ -21,6 +20,7 @@ from tortoise.exceptions import IntegrityError
 
 from ghostfolio_plaid.errors import Conflict, ServiceError, Unavailable
 from ghostfolio_plaid.models import ACTIVE_SYNC_STATUSES, PlaidItem, SyncJob, SyncStatus, SyncTrigger
+from ghostfolio_plaid.redis_connections import sync_redis
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,7 +43,7 @@ class QueueUnavailable(ServiceError):
 
 class SyncQueue:
     def __init__(self, redis_url: str, queue_name: str, retry_intervals: tuple[int, ...] = (30, 120, 600)) -> None:
-        self.redis = Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
+        self.redis = sync_redis(redis_url)
         self.queue = Queue(queue_name, connection=self.redis)
         self.retry_intervals = retry_intervals
 

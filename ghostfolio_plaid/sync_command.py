@@ -7,7 +7,6 @@ import sys
 import uuid
 from typing import TextIO
 
-from redis.asyncio import Redis
 from tortoise import Tortoise
 
 from ghostfolio_plaid.config import Settings
@@ -17,6 +16,7 @@ from ghostfolio_plaid.errors import DomainError
 from ghostfolio_plaid.job_queue import SyncQueue, request_sync
 from ghostfolio_plaid.models import PlaidItem, SyncJob, SyncStatus, SyncTrigger
 from ghostfolio_plaid.plaid_client import PlaidClient
+from ghostfolio_plaid.redis_connections import async_redis
 from ghostfolio_plaid.workers.sync import SyncServices, execute_sync
 
 BAR_WIDTH = 30
@@ -68,7 +68,7 @@ async def run(reference: str, *, wait: bool, inline: bool, out: TextIO = sys.std
             return 1
         print(job.id)
         if inline:
-            redis = Redis.from_url(settings.redis_url)
+            redis = async_redis(settings.redis_url)
             plaid = PlaidClient(settings)
             services = SyncServices(settings, plaid, TokenCipher(settings.plaid_encryption_key), redis, queue)
             watcher = asyncio.create_task(watch(str(job.id), out))

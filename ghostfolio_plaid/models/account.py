@@ -10,7 +10,7 @@ MONEY_PLACES = 8
 
 
 class Account(Model):
-    """A Ghostfolio account; linked ones point at their Plaid item and Plaid account id."""
+    """A Ghostfolio account, linked ones point at their Plaid item and Plaid account id."""
 
     id = fields.UUIDField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
@@ -42,7 +42,7 @@ class Account(Model):
 
 
 class AccountBalance(Model):
-    """An account's balance as of one day; at most one row per account and day."""
+    """An account's balance as of one day, at most one row per account and day."""
 
     id = fields.UUIDField(primary_key=True)
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(

@@ -3,7 +3,7 @@ from tortoise.models import Model
 
 
 class Platform(Model):
-    """An institution accounts are held at; one row per Plaid institution id."""
+    """An institution accounts are held at, one row per Plaid institution id."""
 
     id = fields.UUIDField(primary_key=True)
     name = fields.CharField(max_length=255)

@@ -23,7 +23,7 @@ class SyncTrigger(StrEnum):
 
 
 class SyncJob(Model):
-    """One sync of one item; its id is also the RQ job id and the REST ``jobId``.
+    """One sync of one item, its id is also the RQ job id and the REST ``jobId``.
 
     A partial unique index (see the migrations) allows at most one queued or running job per item.
     """

@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -87,6 +88,8 @@ def plaid_endpoint(path: str, handler: Handler, config: EmulatorConfig) -> Route
             answer = await handler(state, body)
         except PlaidErrorResponse as error:
             return JSONResponse(error.body(request_id), status_code=error.status)
+        if config.state_file:
+            state.save(Path(config.state_file))
         return JSONResponse({**answer, "request_id": request_id})
 
     return Route(path, endpoint, methods=["POST"])
@@ -104,4 +107,6 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
         exception_handlers={404: not_found, 405: not_found},
     )
     app.state.emulator = EmulatorState(public_token_ttl=config.public_token_ttl_seconds)
+    if config.state_file:
+        app.state.emulator.load(Path(config.state_file))
     return app

@@ -8,15 +8,25 @@ import uuid
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
 
 class WebhookSigner:
-    def __init__(self) -> None:
-        self._key = ec.generate_private_key(ec.SECP256R1())
-        self.kid = str(uuid.uuid4())
-        self.created_at = int(time.time())
+    def __init__(self, pem: bytes | None = None, kid: str | None = None, created_at: int | None = None) -> None:
+        loaded = serialization.load_pem_private_key(pem, password=None) if pem else None
+        self._key = (
+            loaded if isinstance(loaded, ec.EllipticCurvePrivateKey) else ec.generate_private_key(ec.SECP256R1())
+        )
+        self.kid = kid or str(uuid.uuid4())
+        self.created_at = created_at or int(time.time())
+
+    def pem(self) -> bytes:
+        """The private key, for an emulator that keeps its state across restarts (the demo)."""
+        return self._key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
 
     def sign(self, body: bytes, *, issued_at: int | None = None) -> str:
         claims = {

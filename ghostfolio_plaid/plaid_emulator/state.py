@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ghostfolio_plaid.plaid_emulator.fixtures import INSTITUTIONS, ItemData, ItemShape, build_item_data
@@ -92,6 +95,46 @@ class EmulatorState:
         with self.lock:
             self.access_tokens[token] = item.item_id
         return token
+
+    def save(self, path: Path) -> None:
+        """Write what outlives a restart (items, access tokens, the signing key), atomically."""
+        with self.lock:
+            snapshot = {
+                "items": [
+                    {
+                        "item_id": i.item_id,
+                        "institution_id": i.institution_id,
+                        "products": i.products,
+                        "shape": asdict(i.shape),
+                        "webhook": i.webhook,
+                        "login_required": i.login_required,
+                        "removed": i.removed,
+                        "consent_expiration_time": i.consent_expiration_time,
+                    }
+                    for i in self.items.values()
+                ],
+                "access_tokens": self.access_tokens,
+                "signer": {
+                    "pem": self.signer.pem().decode(),
+                    "kid": self.signer.kid,
+                    "created_at": self.signer.created_at,
+                },
+            }
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(snapshot))
+        os.replace(temporary, path)
+
+    def load(self, path: Path) -> None:
+        if not path.exists():
+            return
+        snapshot = json.loads(path.read_text())
+        with self.lock:
+            for raw in snapshot["items"]:
+                item = Item(**{**raw, "shape": ItemShape(**raw["shape"])})
+                self.items[item.item_id] = item
+            self.access_tokens.update(snapshot["access_tokens"])
+            signer = snapshot["signer"]
+            self.signer = WebhookSigner(signer["pem"].encode(), signer["kid"], signer["created_at"])
 
     def take_fault(self, path: str, item_id: str | None) -> Fault | None:
         with self.lock:

@@ -31,6 +31,7 @@ from ghostfolio_plaid.logs import install_redaction, item_id_var
 from ghostfolio_plaid.models import Account, PlaidItem, SyncJob, SyncStatus, SyncTrigger
 from ghostfolio_plaid.plaid_client import PlaidClient
 from ghostfolio_plaid.rate_limit import RateLimiter
+from ghostfolio_plaid.redis_connections import async_redis
 from ghostfolio_plaid.workers.activities import write_activities
 from ghostfolio_plaid.workers.fetch import fetch_snapshot
 from ghostfolio_plaid.workers.portfolio import write_portfolio
@@ -70,17 +71,30 @@ class SyncServices:
     queue: SyncQueue
 
 
+_host: tuple[asyncio.AbstractEventLoop, SyncServices] | None = None
+
+
+def host_jobs_on(loop: asyncio.AbstractEventLoop | None, services: SyncServices | None) -> None:
+    """Run this process's sync jobs on ``loop`` with ``services`` (the embedded demo: one process, one loop)."""
+    global _host
+    _host = (loop, services) if loop is not None and services is not None else None
+
+
 def run_sync_job(sync_job_id: str) -> str:
     """RQ entry point: returns the job's final status, or raises ``RetryLater`` for RQ to retry."""
     current = get_current_job()
     final_attempt = current is None or not current.retries_left
+    if _host is not None:
+        loop, services = _host
+        work = execute_sync(services, sync_job_id, final_attempt=final_attempt)
+        return asyncio.run_coroutine_threadsafe(work, loop).result().value
     return asyncio.run(_run(sync_job_id, final_attempt))
 
 
 async def _run(sync_job_id: str, final_attempt: bool) -> str:
     settings = Settings.from_env(require_jwt=False)
     install_redaction(settings.secret_values())
-    redis = Redis.from_url(settings.redis_url)
+    redis = async_redis(settings.redis_url)
     plaid = PlaidClient(settings, limiter=RateLimiter(redis, settings.rate_limits_per_minute()))
     queue = SyncQueue(settings.redis_url, settings.sync_queue_name, settings.sync_retry_intervals)
     await Tortoise.init(config=tortoise_config(settings.database_url))

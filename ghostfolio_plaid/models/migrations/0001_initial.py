@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
                 ('url', fields.CharField(null=True, max_length=2048)),
                 ('plaid_institution_id', fields.CharField(null=True, unique=True, max_length=64)),
             ],
-            options={'table': 'platform', 'app': 'models', 'pk_attr': 'id', 'table_description': 'An institution accounts are held at; one row per Plaid institution id.'},
+            options={'table': 'platform', 'app': 'models', 'pk_attr': 'id', 'table_description': 'An institution accounts are held at, one row per Plaid institution id.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -58,7 +58,7 @@ class Migration(migrations.Migration):
                 ('id', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=255)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'user', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A Ghostfolio user, known by the ``id`` claim of its JWT; created on first sight of a valid token.'},
+            options={'table': 'user', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A Ghostfolio user, known by the ``id`` claim of its JWT, created on first sight of a valid token.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -98,7 +98,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'account', 'app': 'models', 'unique_together': (('plaid_item', 'plaid_account_id'),), 'pk_attr': 'id', 'table_description': 'A Ghostfolio account; linked ones point at their Plaid item and Plaid account id.'},
+            options={'table': 'account', 'app': 'models', 'unique_together': (('plaid_item', 'plaid_account_id'),), 'pk_attr': 'id', 'table_description': 'A Ghostfolio account, linked ones point at their Plaid item and Plaid account id.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -111,7 +111,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'account_balance', 'app': 'models', 'unique_together': (('account', 'date'),), 'pk_attr': 'id', 'table_description': "An account's balance as of one day; at most one row per account and day."},
+            options={'table': 'account_balance', 'app': 'models', 'unique_together': (('account', 'date'),), 'pk_attr': 'id', 'table_description': "An account's balance as of one day, at most one row per account and day."},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -151,7 +151,7 @@ class Migration(migrations.Migration):
                 ('holdings_seen', fields.IntField(default=0)),
                 ('duration_ms', fields.IntField(null=True)),
             ],
-            options={'table': 'sync_job', 'app': 'models', 'pk_attr': 'id', 'table_description': 'One sync of one item; its id is also the RQ job id and the REST ``jobId``.'},
+            options={'table': 'sync_job', 'app': 'models', 'pk_attr': 'id', 'table_description': 'One sync of one item, its id is also the RQ job id and the REST ``jobId``.'},
             bases=['Model'],
         ),
     ]
