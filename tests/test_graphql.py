@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
+from ghostfolio_plaid.app import create_app
+from ghostfolio_plaid.config import Settings
 from ghostfolio_plaid.models import PlaidItem
 from ghostfolio_plaid.plaid_emulator import EmulatorServer
 from ghostfolio_plaid.workers.sync import SyncServices, execute_sync
@@ -258,3 +262,13 @@ async def test_sync_job_shows_fetch_progress(
     await execute_sync(sync_services, job_id)
     progress = (await gql(client, query, alice, id=job_id))["data"]["syncJob"]
     assert progress["transactionsFetched"] == progress["transactionsTotal"] > 0
+
+
+async def test_introspection_and_graphiql_can_be_switched_off(settings: Settings, app: Starlette) -> None:
+    locked = create_app(replace(settings, enable_graphiql=False, enable_introspection=False))
+    locked.state.services = app.state.services
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=locked), base_url="http://testserver") as http:
+        answer = (await http.post("/graphql", json={"query": "{ __schema { types { name } } }"})).json()
+        assert answer["data"] is None and "introspection" in answer["errors"][0]["message"].lower()
+        page = await http.get("/graphql", headers={"Accept": "text/html"})
+        assert "graphiql" not in page.text.lower()

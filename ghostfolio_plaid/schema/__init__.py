@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import DisableIntrospection, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -28,17 +29,25 @@ class Schema(strawberry.Schema):
                 log.debug("GraphQL error for the caller: %s", error.message)
 
 
-schema = Schema(
-    query=Query,
-    mutation=Mutation,
-    config=StrawberryConfig(disable_field_suggestions=True),
-    extensions=[
+def build_schema(*, introspection: bool = True) -> Schema:
+    """The schema; production may switch introspection off (ENABLE_INTROSPECTION=false)."""
+    extensions: list[Any] = [
         MaskUnexpectedErrors,
         CountOperations,
         lambda: QueryDepthLimiter(max_depth=10),
         lambda: MaxAliasesLimiter(max_alias_count=30),
         lambda: MaxTokensLimiter(max_token_count=2000),
-    ],
-)
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        config=StrawberryConfig(disable_field_suggestions=True),
+        extensions=extensions,
+    )
 
-__all__ = ["schema"]
+
+schema = build_schema()
+
+__all__ = ["build_schema", "schema"]
