@@ -27,7 +27,6 @@ from redis.asyncio import Redis
 from tortoise import Tortoise
 
 from ghostfolio_plaid.config import Settings
-from ghostfolio_plaid.crypto import TokenCipher
 from ghostfolio_plaid.db import tortoise_config
 from ghostfolio_plaid.job_queue import SyncQueue
 from ghostfolio_plaid.migrate import apply_migrations
@@ -144,7 +143,7 @@ async def insert_floor(database_url: str, rows: int) -> float:
 
 
 async def link(settings: Settings, seeded: dict[str, Any], url: str) -> str:
-    cipher = TokenCipher(settings.plaid_encryption_key)
+    cipher = settings.cipher()
     user, _ = await User.get_or_create(id="bench-user")
     item_id = uuid.uuid4()
     item = await PlaidItem.create(
@@ -221,7 +220,7 @@ async def main(accounts: int, securities: int, per_account: int, port: int) -> N
         redis = Redis.from_url(settings.redis_url)
         plaid = PlaidClient(settings)
         queue = SyncQueue(settings.redis_url, f"gp-bench-{database}")
-        services = SyncServices(settings, plaid, TokenCipher(settings.plaid_encryption_key), redis, queue)
+        services = SyncServices(settings, plaid, settings.cipher(), redis, queue)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         first, job = await timed_sync(services, item_id, counter)
         first_statements, first_writes = len(counter.seen), counter.writes()

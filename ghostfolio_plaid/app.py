@@ -66,7 +66,11 @@ def create_app(
             *HEALTH_ROUTES,
             *METRICS_ROUTES,
             *(asset_routes() if settings.enable_graphiql else []),
-            Route("/graphql", GraphQLApp(graphiql=settings.enable_graphiql, introspection=settings.enable_introspection), methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                GraphQLApp(graphiql=settings.enable_graphiql, introspection=settings.enable_introspection),
+                methods=["GET", "POST"],
+            ),
             *extra_routes,
             Mount(REST_PREFIX, routes=[*rest_routes(), Route("/openapi.json", openapi_json, methods=["GET"])]),
         ],

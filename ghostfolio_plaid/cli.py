@@ -73,6 +73,16 @@ def sync(args: argparse.Namespace) -> None:
         raise SystemExit(status)
 
 
+def rotate_keys(args: argparse.Namespace) -> None:
+    from ghostfolio_plaid.key_rotation import rotate_keys as rotate
+
+    result = asyncio.run(rotate(Settings.from_env(require_jwt=False)))
+    print(
+        f"rotated {result.rotated} access tokens; {result.current} were already on the newest key; "
+        f"{result.unreadable} could not be read by any configured key and were left as they are"
+    )
+
+
 def export_schema(args: argparse.Namespace) -> None:
     from pathlib import Path
 
@@ -115,6 +125,9 @@ def parser() -> argparse.ArgumentParser:
     sync_cmd.add_argument("--wait", action="store_true", help="show progress until a worker finishes it")
     sync_cmd.add_argument("--inline", action="store_true", help="run it in this process, showing progress")
     sync_cmd.set_defaults(run=sync)
+    commands.add_parser(
+        "rotate-keys", help="re-encrypt every access token with the first PLAID_ENCRYPTION_KEY (resumable)"
+    ).set_defaults(run=rotate_keys)
     export_cmd = commands.add_parser("export-schema", help="write the GraphQL schema (SDL) to a file")
     export_cmd.add_argument("--output", default="schema.graphql")
     export_cmd.set_defaults(run=export_schema)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
+from ghostfolio_plaid.crypto import TokenCipher
 from ghostfolio_plaid.errors import ConfigError
 
 PlaidEnv = Literal["sandbox", "production", "emulator"]
@@ -53,6 +54,7 @@ class Settings:
     plaid_env: PlaidEnv = "sandbox"
     plaid_base_url: str = PLAID_HOSTS["sandbox"]
     plaid_encryption_key: bytes = field(default=b"", repr=False)
+    plaid_encryption_old_keys: tuple[bytes, ...] = field(default=(), repr=False)
     plaid_webhook_url: str | None = None
     plaid_country_codes: tuple[str, ...] = ("US",)
     plaid_products: tuple[str, ...] = ("investments",)
@@ -73,9 +75,15 @@ class Settings:
 
     def secret_values(self) -> list[str]:
         """Every configured secret as it could appear in text, for log redaction."""
-        key = self.plaid_encryption_key
-        encoded = [base64.b64encode(key).decode(), base64.urlsafe_b64encode(key).decode(), key.hex()] if key else []
+        keys = [k for k in (self.plaid_encryption_key, *self.plaid_encryption_old_keys) if k]
+        encoded = [
+            form for k in keys for form in (base64.b64encode(k).decode(), base64.urlsafe_b64encode(k).decode(), k.hex())
+        ]
         return [value for value in (self.plaid_secret, self.jwt_secret_key, *encoded) if value]
+
+    def cipher(self) -> TokenCipher:
+        """The access-token cipher: the newest key encrypts, older ones still decrypt."""
+        return TokenCipher(self.plaid_encryption_key, *self.plaid_encryption_old_keys)
 
     def rate_limits_per_minute(self) -> dict[str, int]:
         """Plaid's documented per-client limits, overridden by ``PLAID_RATE_LIMITS`` (0 switches one off)."""
@@ -109,6 +117,8 @@ class _EnvReader:
 
     def settings(self, *, require_jwt: bool) -> Settings:
         plaid_env: PlaidEnv = self.read("PLAID_ENV", _plaid_env, "sandbox")
+        no_keys: tuple[bytes, ...] = ()
+        keys = self.read("PLAID_ENCRYPTION_KEY", parse_encryption_keys, no_keys)
         enabled = self.read("ENABLE_FEATURE_PLAID", _boolean, False)
         settings = Settings(
             database_url=self.read("DATABASE_URL", _database_url, DEFAULT_DATABASE_URL),
@@ -119,7 +129,8 @@ class _EnvReader:
             plaid_secret=self.read("PLAID_SECRET", str, ""),
             plaid_env=plaid_env,
             plaid_base_url=self.read("PLAID_BASE_URL", _http_url, PLAID_HOSTS[plaid_env]),
-            plaid_encryption_key=self.read("PLAID_ENCRYPTION_KEY", parse_encryption_key, b""),
+            plaid_encryption_key=keys[0] if keys else b"",
+            plaid_encryption_old_keys=keys[1:],
             plaid_webhook_url=self.read("PLAID_WEBHOOK_URL", _http_url, None),
             plaid_country_codes=self.read("PLAID_COUNTRY_CODES", _country_codes, ("US",)),
             plaid_products=self.read("PLAID_PRODUCTS", _products, ("investments",)),
@@ -151,6 +162,14 @@ class _EnvReader:
         if self.problems:
             raise ConfigError(self.problems)
         return settings
+
+
+def parse_encryption_keys(raw: str) -> tuple[bytes, ...]:
+    """One key, or several comma-separated for rotation: the first encrypts, all decrypt."""
+    keys = tuple(parse_encryption_key(part) for part in raw.split(",") if part.strip())
+    if not keys:
+        raise ValueError("must hold at least one key")
+    return keys
 
 
 def parse_encryption_key(raw: str) -> bytes:

@@ -29,11 +29,21 @@ def key_id(key: bytes) -> str:
 
 
 class TokenCipher:
-    def __init__(self, key: bytes) -> None:
-        if len(key) != 32:
-            raise ValueError("AES-256-GCM needs a 32-byte key")
-        self._aead = AESGCM(key)
+    """Encrypts with the first (newest) key; decrypts with whichever key a value names, for rotation."""
+
+    def __init__(self, key: bytes, *older: bytes) -> None:
+        if any(len(k) != 32 for k in (key, *older)):
+            raise ValueError("AES-256-GCM needs 32-byte keys")
+        self._keys = {key_id(k): AESGCM(k) for k in (*older, key)}
         self._key_id = key_id(key)
+        self._aead = self._keys[self._key_id]
+
+    @property
+    def current_key_id(self) -> str:
+        return self._key_id
+
+    def needs_rotation(self, stored: str) -> bool:
+        return not stored.startswith(f"{_VERSION}.{self._key_id}.")
 
     def encrypt(self, plaintext: str, *, row_id: str) -> str:
         nonce = os.urandom(_NONCE_BYTES)
@@ -46,9 +56,10 @@ class TokenCipher:
             blob = base64.b64decode(payload, validate=True)
         except ValueError:
             raise DecryptionError("stored access token is not in a known format") from None
-        if version != _VERSION or stored_key_id != self._key_id:
+        aead = self._keys.get(stored_key_id)
+        if version != _VERSION or aead is None:
             raise DecryptionError("stored access token was encrypted with an unknown key")
         try:
-            return self._aead.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], row_id.encode()).decode()
+            return aead.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], row_id.encode()).decode()
         except InvalidTag:
             raise DecryptionError("stored access token failed authentication") from None

@@ -28,7 +28,6 @@ from starlette.routing import Mount
 from ghostfolio_plaid.app import create_app
 from ghostfolio_plaid.auth import issue_token
 from ghostfolio_plaid.config import Settings
-from ghostfolio_plaid.crypto import TokenCipher
 from ghostfolio_plaid.logs import configure_logging
 from ghostfolio_plaid.migrate import apply_migrations
 from ghostfolio_plaid.plaid_client import PlaidClient
@@ -91,7 +90,7 @@ def inline_worker(settings: Settings) -> Any:
         services = app.state.services
         redis = async_redis(settings.redis_url)
         plaid = PlaidClient(settings)
-        sync = SyncServices(settings, plaid, TokenCipher(settings.plaid_encryption_key), redis, services.queue)
+        sync = SyncServices(settings, plaid, settings.cipher(), redis, services.queue)
         host_jobs_on(asyncio.get_running_loop(), sync)
         queue: Queue = services.queue.queue
         worker = ThreadWorker([queue], connection=queue.connection)

@@ -10,7 +10,6 @@ from typing import TextIO
 from tortoise import Tortoise
 
 from ghostfolio_plaid.config import Settings
-from ghostfolio_plaid.crypto import TokenCipher
 from ghostfolio_plaid.db import tortoise_config
 from ghostfolio_plaid.errors import DomainError
 from ghostfolio_plaid.job_queue import SyncQueue, request_sync
@@ -70,7 +69,7 @@ async def run(reference: str, *, wait: bool, inline: bool, out: TextIO = sys.std
         if inline:
             redis = async_redis(settings.redis_url)
             plaid = PlaidClient(settings)
-            services = SyncServices(settings, plaid, TokenCipher(settings.plaid_encryption_key), redis, queue)
+            services = SyncServices(settings, plaid, settings.cipher(), redis, queue)
             watcher = asyncio.create_task(watch(str(job.id), out))
             try:
                 await execute_sync(services, str(job.id))

@@ -23,7 +23,6 @@ from starlette.applications import Starlette
 from ghostfolio_plaid.app import create_app
 from ghostfolio_plaid.auth import issue_token
 from ghostfolio_plaid.config import Settings
-from ghostfolio_plaid.crypto import TokenCipher
 from ghostfolio_plaid.migrate import apply_migrations
 from ghostfolio_plaid.plaid_client import PlaidClient
 from ghostfolio_plaid.plaid_emulator import EmulatorConfig, EmulatorServer
@@ -145,7 +144,7 @@ async def sync_services(settings: Settings, app: Starlette) -> AsyncIterator[Syn
     redis = AsyncRedis.from_url(REDIS_URL)
     plaid = PlaidClient(settings)
     queue = app.state.services.queue
-    yield SyncServices(settings, plaid, TokenCipher(settings.plaid_encryption_key), redis, queue)
+    yield SyncServices(settings, plaid, settings.cipher(), redis, queue)
     await redis.aclose()
     plaid.close()
 

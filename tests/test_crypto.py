@@ -35,3 +35,16 @@ def test_other_key_and_tampering_are_rejected() -> None:
         cipher.decrypt(tampered, row_id="row-1")
     with pytest.raises(DecryptionError):
         cipher.decrypt("garbage", row_id="row-1")
+
+
+def test_rotation_newest_key_encrypts_older_keys_decrypt() -> None:
+    old, new = os.urandom(32), os.urandom(32)
+    stored = TokenCipher(old).encrypt(TOKEN, row_id="row-1")
+    both = TokenCipher(new, old)
+    assert both.needs_rotation(stored)
+    assert both.decrypt(stored, row_id="row-1") == TOKEN
+    fresh = both.encrypt(TOKEN, row_id="row-1")
+    assert not both.needs_rotation(fresh)
+    assert TokenCipher(new).decrypt(fresh, row_id="row-1") == TOKEN
+    with pytest.raises(DecryptionError):
+        TokenCipher(old).decrypt(fresh, row_id="row-1")

@@ -33,5 +33,5 @@ def build_services(settings: Settings) -> Services:
         plaid=plaid,
         webhook_keys=WebhookKeyCache(plaid.get_webhook_verification_key),
         queue=SyncQueue(settings.redis_url, settings.sync_queue_name, settings.sync_retry_intervals),
-        cipher=TokenCipher(key) if key else None,
+        cipher=settings.cipher() if key else None,
     )

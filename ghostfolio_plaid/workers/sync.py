@@ -99,7 +99,7 @@ async def _run(sync_job_id: str, final_attempt: bool) -> str:
     queue = SyncQueue(settings.redis_url, settings.sync_queue_name, settings.sync_retry_intervals)
     await Tortoise.init(config=tortoise_config(settings.database_url))
     try:
-        services = SyncServices(settings, plaid, TokenCipher(settings.plaid_encryption_key), redis, queue)
+        services = SyncServices(settings, plaid, settings.cipher(), redis, queue)
         return (await execute_sync(services, sync_job_id, final_attempt=final_attempt)).value
     finally:
         await Tortoise.close_connections()
