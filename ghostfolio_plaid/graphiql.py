@@ -1,17 +1,64 @@
-"""GraphiQL served by the service itself (no CDN): the page and its vendored assets."""
+"""GraphiQL served by the service itself (vendored by ``scripts/vendor-graphiql``), so it works offline."""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import json
+from pathlib import Path
+
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
 
 ASSETS_PATH = "/graphiql-assets"
+ASSETS_DIR = Path(__file__).parent / "static" / "graphiql"
+EXAMPLE_QUERY = """# Welcome to ghostfolio-plaid.
+# Every operation needs a token in the Headers tab below: get one with
+#   ghostfolio-plaid token USER_ID      (the demo prints one when it starts)
+{
+  plaidItems {
+    id
+    institutionName
+    status
+    lastSyncedAt
+    accounts { name balance currency }
+  }
+}
+"""
+HEADERS_HINT = {"Authorization": "Bearer <paste a token from: ghostfolio-plaid token USER_ID>"}
 
 
 def render_page() -> str:
-    """The GraphiQL HTML page for GET /graphql in a browser."""
-    raise NotImplementedError
+    """The GraphiQL page: local assets only, an example query and the header a newcomer needs."""
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>ghostfolio-plaid GraphiQL</title>
+  <style>html, body, #graphiql {{ height: 100%; margin: 0; }}</style>
+  <link rel="stylesheet" href="{ASSETS_PATH}/graphiql.min.css">
+  <script src="{ASSETS_PATH}/react.production.min.js"></script>
+  <script src="{ASSETS_PATH}/react-dom.production.min.js"></script>
+  <script src="{ASSETS_PATH}/graphiql.min.js"></script>
+</head>
+<body>
+  <div id="graphiql">Loading GraphiQL...</div>
+  <script>
+    const fetcher = GraphiQL.createFetcher({{ url: window.location.pathname }});
+    ReactDOM.createRoot(document.getElementById("graphiql")).render(
+      React.createElement(GraphiQL, {{
+        fetcher,
+        defaultQuery: {json.dumps(EXAMPLE_QUERY)},
+        defaultHeaders: {json.dumps(json.dumps(HEADERS_HINT, indent=2))},
+        defaultEditorToolsVisibility: "headers",
+        isHeadersEditorEnabled: true,
+        shouldPersistHeaders: true,
+      }}),
+    );
+  </script>
+</body>
+</html>
+"""
 
 
 def asset_routes() -> list[BaseRoute]:
-    """Routes that serve the vendored GraphiQL files under ``ASSETS_PATH``."""
-    return []
+    """The vendored files under ``ASSETS_PATH``."""
+    return [Mount(ASSETS_PATH, app=StaticFiles(directory=ASSETS_DIR))]
