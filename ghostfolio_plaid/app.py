@@ -21,6 +21,7 @@ from ghostfolio_plaid.graphql_app import GraphQLApp
 from ghostfolio_plaid.health import HEALTH_ROUTES
 from ghostfolio_plaid.logs import RequestLogMiddleware, install_redaction
 from ghostfolio_plaid.metrics import METRICS_ROUTES, MetricsMiddleware
+from ghostfolio_plaid.request_limits import BodyGuard
 from ghostfolio_plaid.resolvers.services import Services, build_services
 from ghostfolio_plaid.rest_compat.errors import nest_error
 from ghostfolio_plaid.rest_compat.openapi import openapi_json
@@ -75,6 +76,10 @@ def create_app(
             Mount(REST_PREFIX, routes=[*rest_routes(), Route("/openapi.json", openapi_json, methods=["GET"])]),
         ],
         exception_handlers={HTTPException: http_error},
-        middleware=[Middleware(RequestLogMiddleware), Middleware(MetricsMiddleware)],
+        middleware=[
+            Middleware(RequestLogMiddleware),
+            Middleware(MetricsMiddleware),
+            Middleware(BodyGuard, max_bytes=settings.max_body_bytes, exempt=(f"{REST_PREFIX}/webhook",)),
+        ],
         lifespan=lifespan,
     )

@@ -70,6 +70,9 @@ class Settings:
     sync_schedule: str = "0 3 * * *"
     sync_spread_seconds: int = 3600
     sync_lock_seconds: int = 300
+    link_tokens_per_hour: int = 30
+    manual_syncs_per_hour: int = 20
+    max_body_bytes: int = 1048576
     webhook_max_age_seconds: int = 300
     webhook_max_body_bytes: int = 65536
 
@@ -146,6 +149,9 @@ class _EnvReader:
             sync_schedule=self.read("SYNC_SCHEDULE", _cron, "0 3 * * *"),
             sync_spread_seconds=self.read("SYNC_SPREAD_SECONDS", _whole(0, 86400), 3600),
             sync_lock_seconds=self.read("SYNC_LOCK_SECONDS", _whole(10, 86400), 300),
+            link_tokens_per_hour=self.read("LINK_TOKENS_PER_HOUR", _whole(0, 100000), 30),
+            manual_syncs_per_hour=self.read("MANUAL_SYNCS_PER_HOUR", _whole(0, 100000), 20),
+            max_body_bytes=self.read("MAX_BODY_BYTES", _whole(1024, 104857600), 1048576),
             webhook_max_age_seconds=self.read("WEBHOOK_MAX_AGE_SECONDS", _whole(1, 86400), 300),
             webhook_max_body_bytes=self.read("WEBHOOK_MAX_BODY_BYTES", _whole(1024, 10485760), 65536),
         )

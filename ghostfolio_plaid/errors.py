@@ -12,6 +12,7 @@ code into an HTTP status with one table, so a resolver never needs to know which
     │   ├── NotFound                NOT_FOUND
     │   ├── Conflict                CONFLICT
     │   ├── BadUserInput            BAD_USER_INPUT
+    │   ├── RateLimited             RATE_LIMITED (carries retryAfter, in seconds)
     │   ├── PlaidError              PLAID_ERROR (carries Plaid's error_code)
     │   └── Unavailable             UNAVAILABLE (a dependency such as Redis is down)
     └── PlaidApiError               Plaid answered with an error object
@@ -66,6 +67,10 @@ class Conflict(DomainError):
 
 class BadUserInput(DomainError):
     code = "BAD_USER_INPUT"
+
+
+class RateLimited(DomainError):
+    code = "RATE_LIMITED"
 
 
 class PlaidError(DomainError):

@@ -78,8 +78,10 @@ class CountOperations(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         context = self.execution_context
-        kind = context.operation_type.value if context.operation_type else "unknown"
-        GRAPHQL.labels(kind, context.operation_name or "anonymous").inc()
+        if context.graphql_document is None:
+            GRAPHQL.labels("unparsed", "anonymous").inc()
+            return
+        GRAPHQL.labels(context.operation_type.value, context.operation_name or "anonymous").inc()
 
 
 async def metrics(request: Request) -> Response:

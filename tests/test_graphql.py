@@ -272,3 +272,19 @@ async def test_introspection_and_graphiql_can_be_switched_off(settings: Settings
         assert answer["data"] is None and "introspection" in answer["errors"][0]["message"].lower()
         page = await http.get("/graphql", headers={"Accept": "text/html"})
         assert "graphiql" not in page.text.lower()
+
+
+async def test_abusive_queries_are_refused_before_any_work(
+    client: httpx.AsyncClient, alice: Caller, sql_counter: SQLCounter
+) -> None:
+    deep = "{ " + "a { " * 12 + "b" + " }" * 12 + " }"
+    aliases = "{ " + " ".join(f"a{n}: plaidItems {{ id }}" for n in range(31)) + " }"
+    tokens = "{ plaidItems { " + " ".join(["id"] * 2100) + " } }"
+    sql_counter.statements.clear()
+    for query, message in ((deep, "depth"), (aliases, "aliases"), (tokens, "token")):
+        response = await client.post("/graphql", json={"query": query}, headers=alice.headers)
+        errors = response.json()["errors"]
+        assert any(message in error["message"].lower() for error in errors), errors
+    batch = await client.post("/graphql", json=[{"query": "{ plaidItems { id } }"}] * 5, headers=alice.headers)
+    assert batch.status_code == 400
+    assert sql_counter.statements == []

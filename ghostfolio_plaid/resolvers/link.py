@@ -13,6 +13,7 @@ from ghostfolio_plaid.resolvers.services import Services
 
 
 async def create_link_token(services: Services, user_id: str) -> LinkToken:
+    await services.user_limits.check("link_token", user_id)
     with plaid_errors():
         return await services.plaid.create_link_token(client_user_id=user_id)
 
@@ -22,6 +23,7 @@ async def create_update_link_token(services: Services, user_id: str, plaid_item_
     if item.disconnected_at is not None:
         raise Conflict("PlaidItem is disconnected; link the institution again instead")
     access_token = access_token_of(services, item)
+    await services.user_limits.check("link_token", user_id)
     with plaid_errors():
         return await services.plaid.create_link_token(client_user_id=user_id, access_token=access_token)
 

@@ -11,6 +11,7 @@ from ghostfolio_plaid.resolvers.services import Services
 
 async def request_sync(services: Services, user_id: str, plaid_item_id: str) -> SyncJob:
     item = await owned_item(user_id, plaid_item_id)
+    await services.user_limits.check("manual_sync", user_id)
     return await enqueue(services.queue, item, SyncTrigger.MANUAL)
 
 

@@ -13,6 +13,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "NOT_FOUND": 404,
     "CONFLICT": 409,
     "BAD_USER_INPUT": 400,
+    "RATE_LIMITED": 429,
     "PLAID_ERROR": 500,
     "UNAVAILABLE": 503,
     "INTERNAL": 500,

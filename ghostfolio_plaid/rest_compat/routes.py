@@ -44,7 +44,9 @@ def nest_errors(
         try:
             return await handler(request, request.app.state.services)
         except DomainError as exc:
-            return nest_error(status_for(exc.code), exc.message)
+            retry_after = exc.extensions.get("retryAfter")
+            headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+            return nest_error(status_for(exc.code), exc.message, headers)
         except Exception:
             log.exception("unhandled error on %s %s", request.method, request.url.path)
             return nest_error(500, "Internal server error")
