@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import asyncpg
+from tortoise.exceptions import DBConnectionError
+
 from ghostfolio_plaid.config import DEFAULT_DATABASE_URL
 
 MODELS_MODULE = "ghostfolio_plaid.models"
@@ -27,3 +30,14 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 
 
 TORTOISE_ORM = tortoise_config(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
+
+
+DATABASE_DOWN: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    DBConnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+)
+"""What a query raises when the database cannot be reached (answered 503, never 500)."""
+DATABASE_DOWN_MESSAGE = "The database is unavailable; try again shortly"

@@ -34,7 +34,7 @@ def _operation(route: RestRoute) -> dict[str, Any]:
             str(route.status): success,
             **{
                 str(status): {"description": HTTPStatus(status).phrase, **_json(contract.ERROR)}
-                for status in route.errors
+                for status in sorted({*route.errors, 503})
             },
         },
         "security": [{"bearerAuth": []}] if route.authenticated else [],

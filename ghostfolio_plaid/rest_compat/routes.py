@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ghostfolio_plaid.db import DATABASE_DOWN, DATABASE_DOWN_MESSAGE
 from ghostfolio_plaid.errors import DomainError, FeatureDisabled
 from ghostfolio_plaid.plaid_client import LinkToken
 from ghostfolio_plaid.resolvers import items, link, sync, webhooks
@@ -47,6 +48,9 @@ def nest_errors(
             retry_after = exc.extensions.get("retryAfter")
             headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
             return nest_error(status_for(exc.code), exc.message, headers)
+        except DATABASE_DOWN as exc:
+            log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+            return nest_error(503, DATABASE_DOWN_MESSAGE)
         except Exception:
             log.exception("unhandled error on %s %s", request.method, request.url.path)
             return nest_error(500, "Internal server error")
@@ -142,10 +146,12 @@ class RestRoute:
     response: contract.Schema | None = None
     request: contract.Schema | None = None
     errors: tuple[int, ...] = (401, 403)
+    """Besides these, every route may answer 503 (the database or queue is unavailable)."""
     authenticated: bool = True
 
 
 ITEM_ERRORS = (400, 401, 403, 404)
+BODY_ERRORS = (413, 415)
 ROUTES: tuple[RestRoute, ...] = (
     RestRoute(
         "POST",
@@ -154,7 +160,7 @@ ROUTES: tuple[RestRoute, ...] = (
         200,
         "Create a Plaid Link token",
         contract.LINK_TOKEN,
-        errors=(401, 403, 500),
+        errors=(*BODY_ERRORS, 429, 500),
     ),
     RestRoute(
         "POST",
@@ -164,7 +170,7 @@ ROUTES: tuple[RestRoute, ...] = (
         "Link an item",
         contract.EXCHANGE_RESPONSE,
         contract.EXCHANGE_REQUEST,
-        errors=(400, 401, 403, 409, 500),
+        errors=(*BODY_ERRORS, 400, 409, 500),
     ),
     RestRoute(
         "POST",
@@ -173,7 +179,7 @@ ROUTES: tuple[RestRoute, ...] = (
         202,
         "Enqueue a sync of an item",
         contract.SYNC_RESPONSE,
-        errors=(*ITEM_ERRORS, 409, 503),
+        errors=(*ITEM_ERRORS, *BODY_ERRORS, 409, 429),
     ),
     RestRoute("GET", "/items", authenticated(list_items), 200, "List the caller's linked items", contract.ITEMS),
     RestRoute(
@@ -183,7 +189,7 @@ ROUTES: tuple[RestRoute, ...] = (
         200,
         "Create a Link token in update mode",
         contract.LINK_TOKEN,
-        errors=(*ITEM_ERRORS, 409, 500),
+        errors=(*ITEM_ERRORS, *BODY_ERRORS, 409, 429, 500),
     ),
     RestRoute(
         "DELETE",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
+from ghostfolio_plaid.db import DATABASE_DOWN, DATABASE_DOWN_MESSAGE
 from ghostfolio_plaid.errors import DomainError
 
 INTERNAL_MESSAGE = "Internal server error"
@@ -19,11 +20,12 @@ class MaskUnexpectedErrors(MaskErrors):
         super().__init__(should_mask_error=is_unexpected, error_message=INTERNAL_MESSAGE)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        down = isinstance(error.original_error, DATABASE_DOWN)
         return GraphQLError(
-            message=INTERNAL_MESSAGE,
+            message=DATABASE_DOWN_MESSAGE if down else INTERNAL_MESSAGE,
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
             path=error.path,
-            extensions={"code": "INTERNAL"},
+            extensions={"code": "UNAVAILABLE" if down else "INTERNAL"},
         )
