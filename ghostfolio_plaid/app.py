@@ -19,7 +19,7 @@ from ghostfolio_plaid.db import tortoise_config
 from ghostfolio_plaid.graphiql import asset_routes
 from ghostfolio_plaid.graphql_app import GraphQLApp
 from ghostfolio_plaid.health import HEALTH_ROUTES
-from ghostfolio_plaid.logs import RequestLogMiddleware, install_redaction
+from ghostfolio_plaid.logs import RequestLogMiddleware, configure_logging, install_redaction
 from ghostfolio_plaid.metrics import METRICS_ROUTES, MetricsMiddleware
 from ghostfolio_plaid.request_limits import BodyGuard
 from ghostfolio_plaid.resolvers.services import Services, build_services
@@ -83,3 +83,10 @@ def create_app(
         ],
         lifespan=lifespan,
     )
+
+
+def create_app_from_env() -> Starlette:
+    """For ``uvicorn --factory`` with several worker processes: each reads the environment itself."""
+    settings = Settings.from_env()
+    configure_logging(settings.secret_values())
+    return create_app(settings)

@@ -19,6 +19,17 @@ def serve(args: argparse.Namespace) -> None:
 
     settings = Settings.from_env()
     configure_logging(settings.secret_values())
+    if args.workers > 1:
+        uvicorn.run(
+            "ghostfolio_plaid.app:create_app_from_env",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            access_log=False,
+        )
+        return
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False)
 
 
@@ -104,6 +115,7 @@ def parser() -> argparse.ArgumentParser:
     serve_cmd = commands.add_parser("serve", help="run the API with uvicorn")
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int, default=8000)
+    serve_cmd.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     serve_cmd.set_defaults(run=serve)
     demo_cmd = commands.add_parser("demo", help="everything in one process on SQLite, no PostgreSQL/Redis/Plaid")
     demo_cmd.add_argument("--host", default="127.0.0.1")
