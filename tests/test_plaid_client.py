@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import struct
 import time
 from dataclasses import replace
 from datetime import date, timedelta
@@ -92,3 +95,22 @@ async def test_holdings_and_transaction_pages(plaid: PlaidClient, emulator: Emul
         access_token, start=date.today() - timedelta(days=730), end=date.today(), offset=5, count=10
     )
     assert len(page["investment_transactions"]) == 10 and page["total_investment_transactions"] > 10
+
+
+async def test_connection_reset_is_unavailable(settings: Settings) -> None:
+    async def reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1024)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+
+    server = await asyncio.start_server(reset, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = PlaidClient(replace(settings, plaid_base_url=f"http://127.0.0.1:{port}", plaid_timeout_seconds=2))
+    try:
+        with pytest.raises(PlaidUnavailable):
+            await client.get_item("access-sandbox-00000000-0000-0000-0000-000000000000")
+    finally:
+        client.close()
+        server.close()
+        await server.wait_closed()
