@@ -14,39 +14,25 @@ import asyncio
 import base64
 import os
 import random
-import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import asyncpg
 import httpx
+from harness import GHOSTFOLIO_PLAID, running, scratch_database, start
 from tortoise import Tortoise
 
 from ghostfolio_plaid.auth import issue_token
 from ghostfolio_plaid.config import Settings
 from ghostfolio_plaid.db import tortoise_config
-from ghostfolio_plaid.migrate import apply_migrations
 from ghostfolio_plaid.models import Account, PlaidItem, SyncJob, User
 
 HERE = Path(__file__).parent
 CLIENT_ID, SECRET = "bench-client", "bench-secret-value"
 Operation = Callable[[httpx.AsyncClient, str], Awaitable[httpx.Response]]
 ACCEPTED = {"rest_items": {200}, "graphql_items": {200}, "link_token": {200}, "sync": {202, 409}, "bare_items": {200}}
-
-
-def start(args: list[str], env: dict[str, str], probe: str) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(400):
-        try:
-            httpx.get(probe, timeout=1)
-            return process
-        except httpx.TransportError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit(f"{args} did not start")
 
 
 async def seed(users: int, items_per_user: int, accounts_per_item: int) -> dict[str, list[str]]:
@@ -106,13 +92,16 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def main(seconds: float, concurrency: int, port: int) -> None:
-    server = os.environ.get("BENCH_POSTGRES_SERVER", "postgres://postgres@127.0.0.1:5432")
-    database = f"gp_bench_{uuid.uuid4().hex[:8]}"
-    database_url = f"{server}/{database}"
-    processes: list[subprocess.Popen[bytes]] = []
-    try:
-        await apply_migrations(database_url)
+    async with scratch_database() as database_url:
         await Tortoise.init(config=tortoise_config(database_url))
+        try:
+            await load(database_url, seconds, concurrency, port)
+        finally:
+            await Tortoise.close_connections()
+
+
+async def load(database_url: str, seconds: float, concurrency: int, port: int) -> None:
+    with running([]) as processes:
         owned = await seed(users=50, items_per_user=2, accounts_per_item=3)
         env = {
             **os.environ,
@@ -124,13 +113,13 @@ async def main(seconds: float, concurrency: int, port: int) -> None:
             "PLAID_ENV": "emulator",
             "PLAID_BASE_URL": f"http://127.0.0.1:{port + 2}",
             "PLAID_ENCRYPTION_KEY": base64.b64encode(os.urandom(32)).decode(),
-            "SYNC_QUEUE_NAME": f"gp-bench-{database}",
+            "SYNC_QUEUE_NAME": f"gp-bench-{uuid.uuid4().hex[:8]}",
             "LINK_TOKENS_PER_HOUR": "0",
             "MANUAL_SYNCS_PER_HOUR": "0",
         }
         settings = Settings.from_env(env)
         tokens = {user: issue_token(user, settings.jwt_secret_key) for user in owned}
-        ghostfolio = [sys.executable, "-m", "ghostfolio_plaid"]
+        ghostfolio = GHOSTFOLIO_PLAID
         processes.append(
             start(
                 [*ghostfolio, "emulator", "--port", str(port + 2)],
@@ -181,14 +170,6 @@ async def main(seconds: float, concurrency: int, port: int) -> None:
         )
         rows = await SyncJob.all().count()
         print(f"sync requests accepted: {accepted_syncs}, SyncJob rows: {rows} (lost writes: {accepted_syncs - rows})")
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=15)
-        await Tortoise.close_connections()
-        admin = await asyncpg.connect(server.replace("postgres://", "postgresql://", 1) + "/postgres")
-        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await admin.close()
 
 
 if __name__ == "__main__":

@@ -14,8 +14,6 @@ import base64
 import logging
 import os
 import resource
-import subprocess
-import sys
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -23,13 +21,13 @@ from typing import Any
 
 import asyncpg
 import httpx
+from harness import GHOSTFOLIO_PLAID, running, scratch_database, start
 from redis.asyncio import Redis
 from tortoise import Tortoise
 
 from ghostfolio_plaid.config import Settings
 from ghostfolio_plaid.db import tortoise_config
 from ghostfolio_plaid.job_queue import SyncQueue
-from ghostfolio_plaid.migrate import apply_migrations
 from ghostfolio_plaid.models import Account, PlaidItem, SyncJob, SyncTrigger, User
 from ghostfolio_plaid.plaid_client import PlaidClient
 from ghostfolio_plaid.workers.sync import SyncServices, execute_sync
@@ -48,24 +46,6 @@ class Statements(logging.Handler):
 
     def writes(self) -> int:
         return sum(1 for s in self.seen if s.lstrip().upper().startswith(WRITES))
-
-
-def start_emulator(port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PLAID_CLIENT_ID": CLIENT_ID, "PLAID_SECRET": SECRET}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ghostfolio_plaid", "emulator", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(200):
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/emulator/requests", timeout=1)
-            return process
-        except httpx.TransportError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit("emulator did not start")
 
 
 async def fetch_floor(url: str, access_token: str, start: date, end: date) -> tuple[float, int]:
@@ -182,76 +162,72 @@ async def timed_sync(services: SyncServices, item_id: str, counter: Statements) 
 
 
 async def main(accounts: int, securities: int, per_account: int, port: int) -> None:
-    server = os.environ.get("BENCH_POSTGRES_SERVER", "postgres://postgres@127.0.0.1:5432")
-    database = f"gp_bench_{uuid.uuid4().hex[:8]}"
-    database_url = f"{server}/{database}"
     url = f"http://127.0.0.1:{port}"
-    emulator = start_emulator(port)
-    try:
-        await apply_migrations(database_url)
-        settings = Settings.from_env(
-            {
-                "DATABASE_URL": database_url,
-                "PLAID_CLIENT_ID": CLIENT_ID,
-                "PLAID_SECRET": SECRET,
-                "PLAID_ENV": "emulator",
-                "PLAID_BASE_URL": url,
-                "ENABLE_FEATURE_PLAID": "true",
-                "PLAID_ENCRYPTION_KEY": base64.b64encode(os.urandom(32)).decode(),
-                "PLAID_TIMEOUT_SECONDS": "120",
-                "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-            },
-            require_jwt=False,
-        )
-        shape = {
-            "investment_accounts": accounts,
-            "securities": securities,
-            "transactions_per_account": per_account,
-            "depository_account": False,
-        }
-        async with httpx.AsyncClient(base_url=url, timeout=300) as http:
-            seeded = (await http.post("/emulator/items", json={"shape": shape})).json()
-        await Tortoise.init(config=tortoise_config(database_url))
-        item_id = await link(settings, seeded, url)
-        counter = Statements()
-        logger = logging.getLogger("tortoise.db_client")
-        logger.setLevel(logging.DEBUG)
-        logger.addHandler(counter)
-        redis = Redis.from_url(settings.redis_url)
-        plaid = PlaidClient(settings)
-        queue = SyncQueue(settings.redis_url, f"gp-bench-{database}")
-        services = SyncServices(settings, plaid, settings.cipher(), redis, queue)
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        first, job = await timed_sync(services, item_id, counter)
-        first_statements, first_writes = len(counter.seen), counter.writes()
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        again, rejob = await timed_sync(services, item_id, counter)
-        today = datetime.now(UTC).date()
-        fetch_seconds, fetched = await fetch_floor(url, seeded["access_token"], today - timedelta(days=730), today)
-        insert_seconds = await insert_floor(database_url, fetched)
-        await redis.aclose()
-        plaid.close()
-        await Tortoise.close_connections()
-        floor = fetch_seconds + insert_seconds
-        print(f"item: {accounts} accounts, {securities} securities, {fetched} investment transactions")
-        print(f"first sync: {first:.2f} s, {fetched / first:,.0f} transactions/s, status {job.status.value}")
-        print(f"  SQL statements: {first_statements} ({first_writes} writes); pages: {-(-fetched // 500) + 1}")
-        print(f"  activities created {job.activities_created}, holdings seen {job.holdings_seen}")
-        print(f"  peak worker memory: {peak_mb:.0f} MiB (before the sync: {rss_before / 1024:.0f} MiB)")
-        print(
-            f"no-change resync: {again:.2f} s, {len(counter.seen)} statements, {counter.writes()} writes, "
-            f"created/updated/removed {rejob.activities_created}/{rejob.activities_updated}/"
-            f"{rejob.activities_removed}"
-        )
-        print(f"floor, fetch (httpx + json): {fetch_seconds:.2f} s")
-        print(f"floor, insert (asyncpg COPY): {insert_seconds:.2f} s")
-        print(f"first sync / (fetch + insert floors): {first / floor:.2f}x (goal: at most 3x)")
-    finally:
-        emulator.terminate()
-        emulator.wait(timeout=10)
-        admin = await asyncpg.connect(server.replace("postgres://", "postgresql://", 1) + "/postgres")
-        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await admin.close()
+    env = {**os.environ, "PLAID_CLIENT_ID": CLIENT_ID, "PLAID_SECRET": SECRET}
+    emulator = start([*GHOSTFOLIO_PLAID, "emulator", "--port", str(port)], env, url + "/emulator/requests")
+    async with scratch_database() as database_url:
+        with running([emulator]):
+            await measure(database_url, url, accounts, securities, per_account)
+
+
+async def measure(database_url: str, url: str, accounts: int, securities: int, per_account: int) -> None:
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": database_url,
+            "PLAID_CLIENT_ID": CLIENT_ID,
+            "PLAID_SECRET": SECRET,
+            "PLAID_ENV": "emulator",
+            "PLAID_BASE_URL": url,
+            "ENABLE_FEATURE_PLAID": "true",
+            "PLAID_ENCRYPTION_KEY": base64.b64encode(os.urandom(32)).decode(),
+            "PLAID_TIMEOUT_SECONDS": "120",
+            "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        },
+        require_jwt=False,
+    )
+    shape = {
+        "investment_accounts": accounts,
+        "securities": securities,
+        "transactions_per_account": per_account,
+        "depository_account": False,
+    }
+    async with httpx.AsyncClient(base_url=url, timeout=300) as http:
+        seeded = (await http.post("/emulator/items", json={"shape": shape})).json()
+    await Tortoise.init(config=tortoise_config(database_url))
+    item_id = await link(settings, seeded, url)
+    counter = Statements()
+    logger = logging.getLogger("tortoise.db_client")
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(counter)
+    redis = Redis.from_url(settings.redis_url)
+    plaid = PlaidClient(settings)
+    queue = SyncQueue(settings.redis_url, f"gp-bench-{uuid.uuid4().hex[:8]}")
+    services = SyncServices(settings, plaid, settings.cipher(), redis, queue)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    first, job = await timed_sync(services, item_id, counter)
+    first_statements, first_writes = len(counter.seen), counter.writes()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    again, rejob = await timed_sync(services, item_id, counter)
+    today = datetime.now(UTC).date()
+    fetch_seconds, fetched = await fetch_floor(url, seeded["access_token"], today - timedelta(days=730), today)
+    insert_seconds = await insert_floor(database_url, fetched)
+    await redis.aclose()
+    plaid.close()
+    await Tortoise.close_connections()
+    floor = fetch_seconds + insert_seconds
+    print(f"item: {accounts} accounts, {securities} securities, {fetched} investment transactions")
+    print(f"first sync: {first:.2f} s, {fetched / first:,.0f} transactions/s, status {job.status.value}")
+    print(f"  SQL statements: {first_statements} ({first_writes} writes); pages: {-(-fetched // 500) + 1}")
+    print(f"  activities created {job.activities_created}, holdings seen {job.holdings_seen}")
+    print(f"  peak worker memory: {peak_mb:.0f} MiB (before the sync: {rss_before / 1024:.0f} MiB)")
+    print(
+        f"no-change resync: {again:.2f} s, {len(counter.seen)} statements, {counter.writes()} writes, "
+        f"created/updated/removed {rejob.activities_created}/{rejob.activities_updated}/"
+        f"{rejob.activities_removed}"
+    )
+    print(f"floor, fetch (httpx + json): {fetch_seconds:.2f} s")
+    print(f"floor, insert (asyncpg COPY): {insert_seconds:.2f} s")
+    print(f"first sync / (fetch + insert floors): {first / floor:.2f}x (goal: at most 3x)")
 
 
 if __name__ == "__main__":

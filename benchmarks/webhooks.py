@@ -13,36 +13,22 @@ import base64
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
 
-import asyncpg
 import httpx
+from harness import GHOSTFOLIO_PLAID, running, scratch_database, start
 from tortoise import Tortoise
 
 from ghostfolio_plaid.db import tortoise_config
-from ghostfolio_plaid.migrate import apply_migrations
 from ghostfolio_plaid.models import PlaidItem, User
 from ghostfolio_plaid.plaid_emulator import EmulatorConfig, EmulatorServer, create_app
 from ghostfolio_plaid.plaid_emulator.signing import WebhookSigner
 
 HOOK = "/api/v1/plaid/webhook"
 CLIENT_ID, SECRET = "bench-client", "bench-secret-value"
-
-
-def start(args: list[str], env: dict[str, str], url: str) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            httpx.post(url + HOOK, content=b"{}", timeout=1)
-            return process
-        except httpx.TransportError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit(f"{args} did not start")
 
 
 async def load(url: str, bodies: list[tuple[bytes, str]], concurrency: int) -> tuple[float, list[float], int]:
@@ -79,13 +65,9 @@ def report(name: str, elapsed: float, latencies: list[float], errors: int) -> fl
 
 
 async def main(requests: int, concurrency: int, port: int) -> None:
-    server = os.environ.get("BENCH_POSTGRES_SERVER", "postgres://postgres@127.0.0.1:5432")
-    database = f"gp_bench_{uuid.uuid4().hex[:8]}"
-    database_url = f"{server}/{database}"
-    processes: list[subprocess.Popen[bytes]] = []
-    with EmulatorServer(create_app(EmulatorConfig(client_id=CLIENT_ID, secret=SECRET))) as emulator:
-        try:
-            await apply_migrations(database_url)
+    emulator_app = create_app(EmulatorConfig(client_id=CLIENT_ID, secret=SECRET))
+    async with scratch_database() as database_url:
+        with EmulatorServer(emulator_app) as emulator, running([]) as processes:
             await Tortoise.init(config=tortoise_config(database_url))
             user, _ = await User.get_or_create(id="bench-user")
             item_id = f"bench-item-{uuid.uuid4().hex}"
@@ -101,12 +83,10 @@ async def main(requests: int, concurrency: int, port: int) -> None:
                 "PLAID_ENV": "emulator",
                 "PLAID_BASE_URL": emulator.url,
                 "PLAID_ENCRYPTION_KEY": base64.b64encode(os.urandom(32)).decode(),
-                "SYNC_QUEUE_NAME": f"gp-bench-{database}",
+                "SYNC_QUEUE_NAME": f"gp-bench-{uuid.uuid4().hex[:8]}",
             }
             service_url, bare_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"
-            processes.append(
-                start([sys.executable, "-m", "ghostfolio_plaid", "serve", "--port", str(port)], env, service_url)
-            )
+            processes.append(start([*GHOSTFOLIO_PLAID, "serve", "--port", str(port)], env, service_url))
             bare = Path(__file__).with_name("bare_app.py")
             processes.append(start([sys.executable, str(bare), str(port + 1)], env, bare_url))
             signer: WebhookSigner = emulator.app.state.emulator.signer  # type: ignore[attr-defined]
@@ -125,13 +105,6 @@ async def main(requests: int, concurrency: int, port: int) -> None:
                 service = report("  service webhook route", *await load(service_url, bodies, concurrency))
                 ceiling = report("  bare Starlette route  ", *await load(bare_url, bodies, concurrency))
                 print(f"  throughput ratio: {service / ceiling:.0%} of the bare route (goal: at least 25%)")
-        finally:
-            for process in processes:
-                process.terminate()
-                process.wait(timeout=10)
-            admin = await asyncpg.connect(server.replace("postgres://", "postgresql://", 1) + "/postgres")
-            await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-            await admin.close()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,56 @@
+"""What every benchmark needs: a scratch PostgreSQL database with the migrations, and processes to run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+
+import asyncpg
+import httpx
+
+from ghostfolio_plaid.migrate import apply_migrations
+
+SERVER = os.environ.get("BENCH_POSTGRES_SERVER", "postgres://postgres@127.0.0.1:5432")
+GHOSTFOLIO_PLAID = [sys.executable, "-m", "ghostfolio_plaid"]
+
+
+@asynccontextmanager
+async def scratch_database() -> AsyncIterator[str]:
+    """A migrated database of its own, dropped afterwards: benchmarks never touch real data."""
+    database = f"gp_bench_{uuid.uuid4().hex[:8]}"
+    url = f"{SERVER}/{database}"
+    await apply_migrations(url)
+    try:
+        yield url
+    finally:
+        admin = await asyncpg.connect(SERVER.replace("postgres://", "postgresql://", 1) + "/postgres")
+        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await admin.close()
+
+
+def start(args: list[str], env: dict[str, str], probe: str, *, method: str = "GET") -> subprocess.Popen[bytes]:
+    """Start a process and wait until ``probe`` answers (any status)."""
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(400):
+        try:
+            httpx.request(method, probe, timeout=1)
+            return process
+        except httpx.TransportError:
+            time.sleep(0.05)
+    process.kill()
+    raise SystemExit(f"{args} did not start")
+
+
+@contextmanager
+def running(processes: list[subprocess.Popen[bytes]]) -> Iterator[list[subprocess.Popen[bytes]]]:
+    try:
+        yield processes
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=15)
