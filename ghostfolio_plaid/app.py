@@ -20,7 +20,7 @@ from ghostfolio_plaid.graphiql import asset_routes
 from ghostfolio_plaid.graphql_app import GraphQLApp
 from ghostfolio_plaid.health import HEALTH_ROUTES
 from ghostfolio_plaid.logs import RequestLogMiddleware, configure_logging, install_redaction
-from ghostfolio_plaid.metrics import METRICS_ROUTES, MetricsMiddleware
+from ghostfolio_plaid.metrics import METRICS_ROUTES, record_request
 from ghostfolio_plaid.request_limits import BodyGuard
 from ghostfolio_plaid.resolvers.services import Services, build_services
 from ghostfolio_plaid.rest_compat.errors import nest_error
@@ -77,8 +77,7 @@ def create_app(
         ],
         exception_handlers={HTTPException: http_error},
         middleware=[
-            Middleware(RequestLogMiddleware),
-            Middleware(MetricsMiddleware),
+            Middleware(RequestLogMiddleware, observers=[record_request]),
             Middleware(BodyGuard, max_bytes=settings.max_body_bytes, exempt=(f"{REST_PREFIX}/webhook",)),
         ],
         lifespan=lifespan,

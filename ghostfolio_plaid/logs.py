@@ -13,7 +13,7 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -90,11 +90,18 @@ def configure_logging(secrets: Iterable[str] = (), level: int = logging.INFO) ->
     logging.basicConfig(level=level, handlers=[handler], force=True)
 
 
-class RequestLogMiddleware:
-    """One log line per request, with a request id (the caller's X-Request-ID or a new one) echoed back."""
+RequestObserver = Callable[[str, str, int, float], None]
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class RequestLogMiddleware:
+    """One log line per request, with a request id (the caller's X-Request-ID or a new one) echoed back.
+
+    ``observers`` see every request's method, route template, status and seconds (the metrics use this).
+    """
+
+    def __init__(self, app: ASGIApp, observers: Sequence[RequestObserver] = ()) -> None:
         self.app = app
+        self.observers = observers
         self.log = logging.getLogger("ghostfolio_plaid.access")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -118,16 +125,20 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, tag)
         finally:
+            seconds = time.perf_counter() - started
+            route = route_template(scope)
+            for observe in self.observers:
+                observe(scope["method"], route, status, seconds)
             self.log.info(
                 "%s %s %s",
                 scope["method"],
-                route_template(scope),
+                route,
                 status,
                 extra={
                     "method": scope["method"],
-                    "route": route_template(scope),
+                    "route": route,
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "duration_ms": round(seconds * 1000, 1),
                 },
             )
             request_id_var.reset(token)
