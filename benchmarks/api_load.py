@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import os
 import random
 import sys
 import time
@@ -21,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
-from harness import GHOSTFOLIO_PLAID, running, scratch_database, start
+from harness import GHOSTFOLIO_PLAID, running, scratch_database, service_env, start
 from tortoise import Tortoise
 
 from ghostfolio_plaid.auth import issue_token
@@ -30,7 +28,6 @@ from ghostfolio_plaid.db import tortoise_config
 from ghostfolio_plaid.models import Account, PlaidItem, SyncJob, User
 
 HERE = Path(__file__).parent
-CLIENT_ID, SECRET = "bench-client", "bench-secret-value"
 Operation = Callable[[httpx.AsyncClient, str], Awaitable[httpx.Response]]
 ACCEPTED = {"rest_items": {200}, "graphql_items": {200}, "link_token": {200}, "sync": {202, 409}, "bare_items": {200}}
 
@@ -103,20 +100,9 @@ async def main(seconds: float, concurrency: int, port: int) -> None:
 async def load(database_url: str, seconds: float, concurrency: int, port: int) -> None:
     with running([]) as processes:
         owned = await seed(users=50, items_per_user=2, accounts_per_item=3)
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "JWT_SECRET_KEY": "bench-" + "x" * 40,
-            "ENABLE_FEATURE_PLAID": "true",
-            "PLAID_CLIENT_ID": CLIENT_ID,
-            "PLAID_SECRET": SECRET,
-            "PLAID_ENV": "emulator",
-            "PLAID_BASE_URL": f"http://127.0.0.1:{port + 2}",
-            "PLAID_ENCRYPTION_KEY": base64.b64encode(os.urandom(32)).decode(),
-            "SYNC_QUEUE_NAME": f"gp-bench-{uuid.uuid4().hex[:8]}",
-            "LINK_TOKENS_PER_HOUR": "0",
-            "MANUAL_SYNCS_PER_HOUR": "0",
-        }
+        env = service_env(
+            database_url, f"http://127.0.0.1:{port + 2}", LINK_TOKENS_PER_HOUR="0", MANUAL_SYNCS_PER_HOUR="0"
+        )
         settings = Settings.from_env(env)
         tokens = {user: issue_token(user, settings.jwt_secret_key) for user in owned}
         ghostfolio = GHOSTFOLIO_PLAID

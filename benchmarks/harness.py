@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -17,6 +18,24 @@ from ghostfolio_plaid.migrate import apply_migrations
 
 SERVER = os.environ.get("BENCH_POSTGRES_SERVER", "postgres://postgres@127.0.0.1:5432")
 GHOSTFOLIO_PLAID = [sys.executable, "-m", "ghostfolio_plaid"]
+CLIENT_ID, SECRET = "bench-client", "bench-secret-value"
+
+
+def service_env(database_url: str, plaid_base_url: str, **overrides: str) -> dict[str, str]:
+    """The environment of a benchmarked service: its own database and queue, the emulator as Plaid."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "JWT_SECRET_KEY": "bench-" + "x" * 40,
+        "ENABLE_FEATURE_PLAID": "true",
+        "PLAID_CLIENT_ID": CLIENT_ID,
+        "PLAID_SECRET": SECRET,
+        "PLAID_ENV": "emulator",
+        "PLAID_BASE_URL": plaid_base_url,
+        "PLAID_ENCRYPTION_KEY": base64.b64encode(os.urandom(32)).decode(),
+        "SYNC_QUEUE_NAME": f"gp-bench-{uuid.uuid4().hex[:8]}",
+        **overrides,
+    }
 
 
 @asynccontextmanager

@@ -21,7 +21,7 @@ from typing import Any
 
 import asyncpg
 import httpx
-from harness import GHOSTFOLIO_PLAID, running, scratch_database, start
+from harness import CLIENT_ID, GHOSTFOLIO_PLAID, SECRET, running, scratch_database, start
 from redis.asyncio import Redis
 from tortoise import Tortoise
 
@@ -32,7 +32,6 @@ from ghostfolio_plaid.models import Account, PlaidItem, SyncJob, SyncTrigger, Us
 from ghostfolio_plaid.plaid_client import PlaidClient
 from ghostfolio_plaid.workers.sync import SyncServices, execute_sync
 
-CLIENT_ID, SECRET = "bench-client", "bench-secret-value"
 WRITES = ("INSERT", "UPDATE", "DELETE", "COPY")
 
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
-import os
 import statistics
 import sys
 import time
@@ -19,7 +17,7 @@ import uuid
 from pathlib import Path
 
 import httpx
-from harness import GHOSTFOLIO_PLAID, running, scratch_database, start
+from harness import CLIENT_ID, GHOSTFOLIO_PLAID, SECRET, running, scratch_database, service_env, start
 from tortoise import Tortoise
 
 from ghostfolio_plaid.db import tortoise_config
@@ -28,7 +26,6 @@ from ghostfolio_plaid.plaid_emulator import EmulatorConfig, EmulatorServer, crea
 from ghostfolio_plaid.plaid_emulator.signing import WebhookSigner
 
 HOOK = "/api/v1/plaid/webhook"
-CLIENT_ID, SECRET = "bench-client", "bench-secret-value"
 
 
 async def load(url: str, bodies: list[tuple[bytes, str]], concurrency: int) -> tuple[float, list[float], int]:
@@ -73,18 +70,7 @@ async def main(requests: int, concurrency: int, port: int) -> None:
             item_id = f"bench-item-{uuid.uuid4().hex}"
             await PlaidItem.create(id=uuid.uuid4(), user=user, item_id=item_id, access_token="unused")
             await Tortoise.close_connections()
-            env = {
-                **os.environ,
-                "DATABASE_URL": database_url,
-                "JWT_SECRET_KEY": "bench-" + "x" * 40,
-                "ENABLE_FEATURE_PLAID": "true",
-                "PLAID_CLIENT_ID": CLIENT_ID,
-                "PLAID_SECRET": SECRET,
-                "PLAID_ENV": "emulator",
-                "PLAID_BASE_URL": emulator.url,
-                "PLAID_ENCRYPTION_KEY": base64.b64encode(os.urandom(32)).decode(),
-                "SYNC_QUEUE_NAME": f"gp-bench-{uuid.uuid4().hex[:8]}",
-            }
+            env = service_env(database_url, emulator.url)
             service_url, bare_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"
             processes.append(start([*GHOSTFOLIO_PLAID, "serve", "--port", str(port)], env, service_url))
             bare = Path(__file__).with_name("bare_app.py")
