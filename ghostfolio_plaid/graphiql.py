@@ -9,6 +9,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 ASSETS_PATH = "/graphiql-assets"
+GRAPHQL_PATH = "/graphql"
 ASSETS_DIR = Path(__file__).parent / "static" / "graphiql"
 EXAMPLE_QUERY = """# Welcome to ghostfolio-plaid.
 # Every operation needs a token in the Headers tab below: get one with
@@ -42,7 +43,7 @@ def render_page() -> str:
 <body>
   <div id="graphiql">Loading GraphiQL...</div>
   <script>
-    const fetcher = GraphiQL.createFetcher({{ url: window.location.pathname }});
+    const fetcher = GraphiQL.createFetcher({{ url: "{GRAPHQL_PATH}" }});
     ReactDOM.createRoot(document.getElementById("graphiql")).render(
       React.createElement(GraphiQL, {{
         fetcher,

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from ghostfolio_plaid.graphiql import ASSETS_DIR, EXAMPLE_QUERY
 from tests.conftest import Caller
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -27,26 +28,44 @@ CHROMIUM_ARGS = [
 
 async def test_page_loads_only_local_assets(client: httpx.AsyncClient) -> None:
     page = await client.get("/graphql", headers={"Accept": "text/html"})
-    assert page.status_code == 200 and "GraphiQL" in page.text
-    assert not re.search(r"(src|href)=\"https?://", page.text)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "GraphiQL" in page.text
+    assert not re.search(r"https?://|[\"'(]//", page.text), "the page must name no other host"
     assert "ghostfolio-plaid token USER_ID" in page.text and "Authorization" in page.text
-    assets = re.findall(r"(?:src|href)=\"(/graphiql-assets/[^\"]+)\"", page.text)
-    assert len(assets) == 4
+    assets = re.findall(r"(?:src|href)=\"([^\"]+)\"", page.text)
+    assert len(assets) == 4 and all(asset.startswith("/graphiql-assets/") for asset in assets)
     for asset in assets:
         response = await client.get(asset)
         expected = "text/css" if asset.endswith(".css") else "javascript"
-        assert response.status_code == 200 and expected in response.headers["content-type"]
+        assert response.status_code == 200 and expected in response.headers["content-type"], asset
 
 
-def run_in_browser(url: str, token: str) -> tuple[str, set[str]]:
+def test_vendored_files_keep_their_licenses() -> None:
+    versions = (ASSETS_DIR / "VERSIONS").read_text().splitlines()
+    assert [line.split()[0] for line in versions] == ["graphiql", "react", "react-dom"]
+    assert all(line.endswith("(MIT)") for line in versions)
+    for package in ("graphiql", "react", "react-dom"):
+        assert "MIT License" in (ASSETS_DIR / f"LICENSE.{package}").read_text()
+
+
+async def test_example_query_is_valid(client: httpx.AsyncClient, alice: Caller) -> None:
+    """The pre-filled query must run as it is once the token is pasted in."""
+    response = await client.post("/graphql", json={"query": EXAMPLE_QUERY}, headers=alice.headers)
+    assert response.json() == {"data": {"plaidItems": []}}
+
+
+def run_in_browser(url: str, token: str) -> tuple[str, list[str], list[str]]:
+    """Open GraphiQL in headless Debian chromium, run a query with the token; the result, requests and JS errors."""
     from playwright.sync_api import sync_playwright
 
-    hosts: set[str] = set()
+    requests: list[str] = []
+    errors: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
-            page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname or ""))
+            page.on("request", lambda request: requests.append(request.url))
+            page.on("pageerror", lambda error: errors.append(str(error)))
             page.goto(url + "/graphql")
             page.wait_for_selector(".graphiql-query-editor .CodeMirror", timeout=20000)
             page.evaluate(
@@ -65,11 +84,14 @@ def run_in_browser(url: str, token: str) -> tuple[str, set[str]]:
             result = page.inner_text(".result-window").replace("\xa0", " ")
         finally:
             browser.close()
-    return result, hosts
+    return result, requests, errors
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (apt-get install chromium)")
 async def test_browser_runs_a_query_offline(served: str, alice: Caller) -> None:
-    result, hosts = await asyncio.to_thread(run_in_browser, served, alice.token)
-    assert '"plaidItems": []' in result
-    assert hosts == {"127.0.0.1"}
+    result, requests, errors = await asyncio.to_thread(run_in_browser, served, alice.token)
+    assert '"plaidItems": []' in result, result
+    assert errors == []
+    network = [url for url in requests if urlsplit(url).scheme not in ("data", "blob")]
+    assert any(url.endswith("/graphiql-assets/graphiql.min.js") for url in network)
+    assert [url for url in network if urlsplit(url).hostname != "127.0.0.1"] == []
