@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import uuid
 
 import httpx
 from starlette.applications import Starlette
@@ -15,7 +16,7 @@ from tests.processes import command, run_command
 
 def test_token_command_prints_a_usable_jwt(served: str, process_env: dict[str, str]) -> None:
     token = subprocess.run(
-        command("token", "cli-user"), env=process_env, capture_output=True, text=True, check=True
+        command("token", f"cli-user-{uuid.uuid4()}"), env=process_env, capture_output=True, text=True, check=True
     ).stdout.strip()
     response = httpx.get(served + "/api/v1/plaid/items", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
@@ -38,7 +39,7 @@ def test_bad_configuration_stops_with_a_clear_message(process_env: dict[str, str
 async def test_link_exchange_list_sync_conflict_work_disconnect(
     served: str, process_env: dict[str, str], emulator: EmulatorServer, app: Starlette
 ) -> None:
-    token = (await run_command(process_env, "token", "flow-user")).strip()
+    token = (await run_command(process_env, "token", f"flow-user-{uuid.uuid4()}")).strip()
     auth = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=served, headers=auth, timeout=30) as http:
         api = "/api/v1/plaid"
