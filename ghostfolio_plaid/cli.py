@@ -19,6 +19,10 @@ def serve(args: argparse.Namespace) -> None:
 
     settings = Settings.from_env()
     configure_logging(settings.secret_values())
+    if settings.auto_migrate:
+        from ghostfolio_plaid.migrate import apply_migrations
+
+        asyncio.run(apply_migrations(settings.database_url))
     if args.workers > 1:
         uvicorn.run(
             "ghostfolio_plaid.app:create_app_from_env",

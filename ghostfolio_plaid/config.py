@@ -62,6 +62,7 @@ class Settings:
     plaid_timeout_seconds: float = 30.0
     enable_graphiql: bool = True
     enable_introspection: bool = True
+    auto_migrate: bool = True
     sync_queue_name: str = "ghostfolio-plaid-sync"
     plaid_rate_limits: tuple[tuple[str, int], ...] = ()
     sync_retry_intervals: tuple[int, ...] = (30, 120, 600)
@@ -141,6 +142,7 @@ class _EnvReader:
             plaid_timeout_seconds=self.read("PLAID_TIMEOUT_SECONDS", _positive_float, 30.0),
             enable_graphiql=self.read("ENABLE_GRAPHIQL", _boolean, True),
             enable_introspection=self.read("ENABLE_INTROSPECTION", _boolean, True),
+            auto_migrate=self.read("AUTO_MIGRATE", _boolean, True),
             sync_queue_name=self.read("SYNC_QUEUE_NAME", _non_empty, "ghostfolio-plaid-sync"),
             plaid_rate_limits=self.read("PLAID_RATE_LIMITS", _rate_limits, ()),
             sync_retry_intervals=self.read("SYNC_RETRY_INTERVALS", _seconds_list, (30, 120, 600)),

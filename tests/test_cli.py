@@ -93,3 +93,29 @@ async def test_sync_command_runs_one_and_shows_progress(
         stderr=asyncio.subprocess.DEVNULL,
     )
     assert await missing.wait() == 2
+
+
+async def test_serve_on_a_fresh_database_migrates_it_first(env: dict[str, str], alice: Caller) -> None:
+    name = f"gp_serve_{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        *command("serve", "--port", str(port)),
+        env={**os.environ, **env, "DATABASE_URL": f"{POSTGRES_SERVER}/{name}"},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
+            for _ in range(300):
+                try:
+                    response = await http.get("/api/v1/plaid/items", headers=alice.headers)
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            assert response.status_code == 200 and response.json() == {"items": []}
+    finally:
+        process.terminate()
+        await process.wait()
+        admin = await asyncpg.connect(f"{POSTGRES_SERVER.replace('postgres://', 'postgresql://')}/postgres")
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
