@@ -1,10 +1,16 @@
-"""Bearer JWTs in Ghostfolio's shape: HS256 only, user id in the ``id`` claim, ``exp`` required."""
+"""Bearer JWTs in Ghostfolio's shape: HS256 only, user id in the ``id`` claim, ``exp`` required.
+
+The secret is Ghostfolio's own ``JWT_SECRET_KEY``, which may be shorter than RFC 7518 advises; it is accepted
+(PyJWT's per-call warning is silenced here) because refusing it would lock out every existing Ghostfolio.
+"""
 
 from __future__ import annotations
 
+import warnings
 from datetime import UTC, datetime, timedelta
 
 import jwt
+from jwt.warnings import InsecureKeyLengthWarning
 
 from ghostfolio_plaid.errors import Unauthenticated
 
@@ -22,7 +28,9 @@ def user_id_from_authorization(header: str | None, secret: str) -> str:
 
 def user_id_from_token(token: str, secret: str) -> str:
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "id"]})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InsecureKeyLengthWarning)
+            claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "id"]})
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("Token expired") from None
     except jwt.InvalidTokenError:
@@ -36,4 +44,6 @@ def user_id_from_token(token: str, secret: str) -> str:
 def issue_token(user_id: str, secret: str, *, lifetime: timedelta = timedelta(days=180)) -> str:
     """Sign a token the way Ghostfolio does, for development and tests."""
     now = datetime.now(UTC)
-    return jwt.encode({"id": user_id, "iat": now, "exp": now + lifetime}, secret, algorithm=ALGORITHM)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InsecureKeyLengthWarning)
+        return jwt.encode({"id": user_id, "iat": now, "exp": now + lifetime}, secret, algorithm=ALGORITHM)

@@ -158,7 +158,7 @@ class _EnvReader:
             webhook_max_body_bytes=self.read("WEBHOOK_MAX_BODY_BYTES", _whole(1024, 10485760), 65536),
         )
         if require_jwt and not settings.jwt_secret_key:
-            self.problems.append("JWT_SECRET_KEY: required (at least 16 characters)")
+            self.problems.append("JWT_SECRET_KEY: required (the secret Ghostfolio signs its JWTs with)")
         if enabled:
             for name, value in (
                 ("PLAID_CLIENT_ID", settings.plaid_client_id),
@@ -243,8 +243,9 @@ def _redact_url(raw: str) -> str:
 
 
 def _jwt_secret(raw: str) -> str:
-    if len(raw) < 16:
-        raise ValueError("must be at least 16 characters")
+    """Any non-empty secret is accepted (Ghostfolio's may be short); 32+ random bytes are advised."""
+    if not raw:
+        raise ValueError("must not be empty")
     return raw
 
 

@@ -57,3 +57,7 @@ def test_issued_token_round_trips() -> None:
 def test_rejected_tokens(header: str | None) -> None:
     with pytest.raises(Unauthenticated):
         user_id_from_authorization(header, SECRET)
+
+
+def test_a_short_ghostfolio_secret_still_works() -> None:
+    assert user_id_from_authorization(f"Bearer {issue_token('user-2', 'short')}", "short") == "user-2"

@@ -33,7 +33,7 @@ def test_every_bad_value_is_reported_at_once() -> None:
     with pytest.raises(ConfigError) as caught:
         Settings.from_env(
             {
-                "JWT_SECRET_KEY": "short",
+                "JWT_SECRET_KEY": "",
                 "ENABLE_FEATURE_PLAID": "maybe",
                 "PLAID_ENV": "staging",
                 "PLAID_ENCRYPTION_KEY": base64.b64encode(os.urandom(16)).decode(),
