@@ -1,15 +1,21 @@
-"""Plaid's error objects, with the HTTP status Plaid answers them with."""
+"""Plaid's error objects, with the HTTP status Plaid answers them with.
+
+Codes, types, statuses and messages follow Plaid's error reference (plaid.com/docs/errors/), so a client's
+error handling is exercised against what Plaid really sends, not against an emulator's invention.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+# error_code -> (error_type, HTTP status, error_message)
 _CATALOG: dict[str, tuple[str, int, str]] = {
     "INVALID_API_KEYS": ("INVALID_INPUT", 400, "invalid client_id or secret provided"),
     "INVALID_PUBLIC_TOKEN": ("INVALID_INPUT", 400, "provided public token is in an invalid format"),
     "INVALID_ACCESS_TOKEN": ("INVALID_INPUT", 400, "provided access token is in an invalid format"),
     "INVALID_LINK_TOKEN": ("INVALID_INPUT", 400, "provided link token is in an invalid format"),
     "INVALID_INSTITUTION": ("INVALID_INPUT", 400, "invalid institution_id provided"),
+    "INVALID_PRODUCT": ("INVALID_INPUT", 400, "the requested product is not supported for this item"),
     "INVALID_WEBHOOK_VERIFICATION_KEY_ID": ("INVALID_INPUT", 400, "invalid key_id provided"),
     "INVALID_BODY": ("INVALID_REQUEST", 400, "body could not be parsed as JSON"),
     "INVALID_FIELD": ("INVALID_REQUEST", 400, "a field is invalid"),
@@ -19,78 +25,130 @@ _CATALOG: dict[str, tuple[str, int, str]] = {
     "ITEM_NOT_FOUND": (
         "ITEM_ERROR",
         400,
-        "the Item you requested cannot be found. This Item does not exist, "
-        "has been previously removed via /item/remove, or has had access removed by the user",
+        "The Item you requested cannot be found. This Item does not exist, has been previously removed via "
+        "/item/remove, or has had access removed by the user.",
     ),
     "ITEM_LOGIN_REQUIRED": (
         "ITEM_ERROR",
         400,
-        "the login details of this item have changed (credentials, MFA, "
-        "or required user action) and a user login is required to update this information. "
-        "use Link's update mode to restore the item to a good state",
+        "the login details of this item have changed (credentials, MFA, or required user action) and a user "
+        "login is required to update this information. use Link's update mode to restore the item to a good state",
     ),
-    "USER_PERMISSION_REVOKED": ("ITEM_ERROR", 400, "the user revoked access to this item"),
+    "USER_PERMISSION_REVOKED": (
+        "ITEM_ERROR",
+        400,
+        "the holder of this account has revoked their permission for your application to access it",
+    ),
     "PRODUCT_NOT_READY": (
         "ITEM_ERROR",
         400,
         "the requested product is not yet ready. please provide a webhook or try the request again later",
     ),
     "PRODUCTS_NOT_SUPPORTED": ("ITEM_ERROR", 400, "this item does not support the requested products"),
-    "SANDBOX_PRODUCT_NOT_ENABLED": ("INVALID_INPUT", 400, "the Item does not have the product enabled"),
-    "SANDBOX_WEBHOOK_INVALID": ("INVALID_INPUT", 400, "the Item has no webhook set"),
+    "SANDBOX_PRODUCT_NOT_ENABLED": (
+        "SANDBOX_ERROR",
+        400,
+        "The [investments | transactions | ...] product is not enabled on this item",
+    ),
+    "SANDBOX_WEBHOOK_INVALID": (
+        "SANDBOX_ERROR",
+        400,
+        "Webhook for this item is either not set up, or invalid. Please update the item's webhook and try again.",
+    ),
     "INSTITUTION_DOWN": (
         "INSTITUTION_ERROR",
         400,
-        "this financial institution is not currently responding to requests. we apologize for the inconvenience",
+        "this institution is not currently responding to this request. please try again soon",
     ),
     "INSTITUTION_NOT_RESPONDING": (
         "INSTITUTION_ERROR",
         400,
-        "this financial institution is not currently responding to requests",
+        "this institution is not currently responding to this request. please try again soon",
     ),
     "RATE_LIMIT_EXCEEDED": (
         "RATE_LIMIT_EXCEEDED",
         429,
         "rate limit exceeded for attempts to access this item. please try again later",
     ),
-    "INTERNAL_SERVER_ERROR": ("API_ERROR", 500, "an unexpected error occurred"),
-    "PLANNED_MAINTENANCE": ("API_ERROR", 503, "the Plaid API is temporarily unavailable due to planned maintenance"),
+    "INTERNAL_SERVER_ERROR": (
+        "API_ERROR",
+        500,
+        "an unexpected error occurred, and we have been notified of the issue; please try again later",
+    ),
+    "PLANNED_MAINTENANCE": (
+        "API_ERROR",
+        503,
+        "the Plaid API is temporarily unavailable due to planned maintenance. visit https://status.plaid.com/ for "
+        "more information",
+    ),
 }
 
 _DISPLAY: dict[str, str] = {
-    "ITEM_LOGIN_REQUIRED": "the login details of this item have changed",
     "INSTITUTION_DOWN": "This financial institution is not currently responding to requests. "
     "We apologize for the inconvenience.",
-    "INSTITUTION_NOT_RESPONDING": "This financial institution is not currently responding to requests.",
+    "INSTITUTION_NOT_RESPONDING": "This financial institution is not currently responding to requests. "
+    "We apologize for the inconvenience.",
+    "PLANNED_MAINTENANCE": "This financial institution is not currently responding to requests. "
+    "We apologize for the inconvenience.",
+    "INTERNAL_SERVER_ERROR": "Something went wrong. Please try again later.",
 }
+
+# A bare status given to a fault answers the Plaid error Plaid sends with that status.
+_CODE_FOR_STATUS: dict[int, str] = {429: "RATE_LIMIT_EXCEEDED", 503: "PLANNED_MAINTENANCE"}
+
+INVALID_PUBLIC_TOKEN_EXPIRED = (
+    "provided public token is expired. Public tokens expire 30 minutes after creation at which point they can no "
+    "longer be exchanged"
+)
 
 
 class PlaidErrorResponse(Exception):
-    """Raised inside a route; answered as Plaid's error object."""
+    """Raised inside a route; answered as Plaid's error object with Plaid's HTTP status for that code."""
 
     def __init__(self, error_code: str, message: str | None = None, *, status: int | None = None) -> None:
-        error_type, default_status, default_message = _CATALOG.get(
-            error_code, ("API_ERROR", 500, "an unexpected error occurred")
-        )
+        error_type, default_status, default_message = _CATALOG.get(error_code, _CATALOG["INTERNAL_SERVER_ERROR"])
         super().__init__(message or default_message)
         self.error_type = error_type
         self.error_code = error_code
         self.error_message = message or default_message
         self.status = status or default_status
 
-    def body(self, request_id: str) -> dict[str, Any]:
-        return {
+    @classmethod
+    def for_status(cls, status: int) -> PlaidErrorResponse:
+        """The error Plaid answers with a given 4xx/5xx status (INTERNAL_SERVER_ERROR for any other 5xx)."""
+        if status in _CODE_FOR_STATUS:
+            return cls(_CODE_FOR_STATUS[status], status=status)
+        if status >= 500:
+            return cls("INTERNAL_SERVER_ERROR", status=status)
+        if status == 404:
+            return cls("NOT_FOUND")
+        return cls("INVALID_FIELD", "the request was rejected", status=status)
+
+    def body(self, request_id: str | None) -> dict[str, Any]:
+        """The error object; without ``request_id`` when it rides in a webhook or an item (as Plaid does)."""
+        body: dict[str, Any] = {
             "error_type": self.error_type,
             "error_code": self.error_code,
             "error_code_reason": None,
             "error_message": self.error_message,
             "display_message": _DISPLAY.get(self.error_code),
-            "request_id": request_id,
-            "causes": [],
-            "status": self.status,
-            "documentation_url": f"https://plaid.com/docs/errors/{self.error_type.lower().replace('_', '-')}/",
-            "suggested_action": None,
         }
+        if request_id is not None:
+            body["request_id"] = request_id
+        body.update(
+            {
+                "causes": [],
+                "status": self.status,
+                "documentation_url": f"https://plaid.com/docs/errors/{_doc_page(self.error_type)}/#{self.error_code.lower()}",
+                "suggested_action": None,
+            }
+        )
+        return body
+
+
+def _doc_page(error_type: str) -> str:
+    """Plaid's error pages: ``ITEM_ERROR`` -> ``item``, ``INVALID_INPUT`` -> ``invalid-input``."""
+    return error_type.lower().removesuffix("_error").replace("_", "-")
 
 
 def known_error_codes() -> frozenset[str]:

@@ -49,6 +49,18 @@ class ItemShape:
     transactions_per_account: int = 0
     depository_account: bool = True
 
+    def __post_init__(self) -> None:
+        """Reject what would crash or exhaust the emulator later, when the item's data is first built."""
+        limits = {"investment_accounts": 50, "securities": 100_000, "transactions_per_account": 1_000_000}
+        for name, limit in limits.items():
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= limit:
+                raise ValueError(f"shape.{name} must be an integer from 0 to {limit}")
+        if not isinstance(self.depository_account, bool):
+            raise ValueError("shape.depository_account must be a boolean")
+        if self.investment_accounts == 0 and not self.depository_account:
+            raise ValueError("an item needs at least one account")
+
 
 @dataclass
 class ItemData:

@@ -1,25 +1,30 @@
-"""Plaid's API endpoints, answering with Plaid's request and response shapes."""
+"""Plaid's API endpoints, answering with Plaid's request and response shapes.
+
+Each handler takes the parsed JSON body and returns the response without ``request_id`` (the envelope in
+``app.py`` adds it), or raises ``PlaidErrorResponse``. Input is checked field by field, so any malformed
+request is one of Plaid's INVALID_REQUEST errors rather than a crash.
+"""
 
 from __future__ import annotations
 
-import asyncio
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from ghostfolio_plaid.plaid_emulator.errors import PlaidErrorResponse
+from ghostfolio_plaid.plaid_emulator.errors import INVALID_PUBLIC_TOKEN_EXPIRED, PlaidErrorResponse
 from ghostfolio_plaid.plaid_emulator.fixtures import INSTITUTIONS, ItemShape
 from ghostfolio_plaid.plaid_emulator.state import EmulatorState, Item
-from ghostfolio_plaid.plaid_emulator.webhooks import deliver, webhook_body
+from ghostfolio_plaid.plaid_emulator.webhooks import fire, webhook_body
 
 Json = dict[str, Any]
 Handler = Callable[[EmulatorState, Json], Awaitable[Json]]
 LINK_TOKEN_LIFETIME = timedelta(hours=4)
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 KNOWN_PRODUCTS = frozenset({"investments", "transactions", "auth", "identity", "assets", "liabilities", "balance"})
 SUPPORTED_PRODUCTS = ["assets", "auth", "balance", "identity", "investments", "liabilities", "transactions"]
-_background: set[asyncio.Task[None]] = set()
 
 
 def require(body: Json, *names: str) -> None:
@@ -33,6 +38,22 @@ def text(body: Json, name: str) -> str:
     value = body[name]
     if not isinstance(value, str):
         raise PlaidErrorResponse("INVALID_FIELD", f"{name} must be a string")
+    return value
+
+
+def optional_text(body: Json, name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise PlaidErrorResponse("INVALID_FIELD", f"{name} must be a string")
+    return value
+
+
+def webhook_url(value: object, name: str) -> str | None:
+    """A webhook must be an http(s) URL: Plaid refuses anything else when it is set, not when it is fired."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise PlaidErrorResponse("INVALID_FIELD", f"{name} must be a valid URL")
     return value
 
 
@@ -74,7 +95,7 @@ def item_json(item: Item) -> Json:
         "institution_name": institution.name,
         "webhook": item.webhook or "",
         "auth_method": None,
-        "error": PlaidErrorResponse("ITEM_LOGIN_REQUIRED").body(request_id="") if item.login_required else None,
+        "error": PlaidErrorResponse("ITEM_LOGIN_REQUIRED").body(request_id=None) if item.login_required else None,
         "available_products": [p for p in SUPPORTED_PRODUCTS if p not in item.products],
         "billed_products": list(item.products),
         "products": list(item.products),
@@ -89,8 +110,8 @@ def accounts_of(item: Item, body: Json) -> list[Json]:
     accounts = item.data.accounts
     if wanted is None:
         return accounts
-    if not isinstance(wanted, list):
-        raise PlaidErrorResponse("INVALID_FIELD", "options.account_ids must be an array")
+    if not isinstance(wanted, list) or not all(isinstance(account_id, str) for account_id in wanted):
+        raise PlaidErrorResponse("INVALID_FIELD", "options.account_ids must be an array of account ids")
     known = {a["account_id"] for a in accounts}
     if any(account_id not in known for account_id in wanted):
         raise PlaidErrorResponse("INVALID_FIELD", "options.account_ids contains an unknown account id")
@@ -98,6 +119,7 @@ def accounts_of(item: Item, body: Json) -> list[Json]:
 
 
 def products_of(body: Json, name: str) -> list[str]:
+    require(body, name)
     products = body.get(name)
     if not isinstance(products, list) or not products or not all(isinstance(p, str) for p in products):
         raise PlaidErrorResponse("INVALID_FIELD", f"{name} must be a non-empty array of products")
@@ -108,8 +130,11 @@ def products_of(body: Json, name: str) -> list[str]:
 
 
 def iso_date(body: Json, name: str) -> date:
+    value = text(body, name)
     try:
-        return date.fromisoformat(text(body, name))
+        if not ISO_DATE.fullmatch(value):  # fromisoformat alone also takes 20240101 and week dates
+            raise ValueError(value)
+        return date.fromisoformat(value)
     except ValueError:
         raise PlaidErrorResponse("INVALID_FIELD", f"{name} must be a date in YYYY-MM-DD format") from None
 
@@ -119,9 +144,12 @@ async def link_token_create(state: EmulatorState, body: Json) -> Json:
     user = body["user"]
     if not isinstance(user, dict) or not isinstance(user.get("client_user_id"), str) or not user["client_user_id"]:
         raise PlaidErrorResponse("INVALID_FIELD", "user.client_user_id must be a non-empty string")
-    if not isinstance(body["country_codes"], list) or not body["country_codes"]:
-        raise PlaidErrorResponse("INVALID_FIELD", "country_codes must be a non-empty array")
-    webhook = body.get("webhook")
+    codes = body["country_codes"]
+    if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
+        raise PlaidErrorResponse("INVALID_FIELD", "country_codes must be a non-empty array of country codes")
+    text(body, "client_name")
+    text(body, "language")
+    webhook = webhook_url(body.get("webhook"), "webhook")
     if body.get("access_token") is not None:
         item = item_for(state, body)
         mode: Json = {"mode": "update", "item_id": item.item_id}
@@ -130,7 +158,12 @@ async def link_token_create(state: EmulatorState, body: Json) -> Json:
     token = f"link-sandbox-{uuid.uuid4()}"
     expiration = datetime.now(UTC).replace(microsecond=0) + LINK_TOKEN_LIFETIME
     with state.lock:
-        state.link_tokens[token] = {**mode, "webhook": webhook, "client_user_id": user["client_user_id"]}
+        state.link_tokens[token] = {
+            **mode,
+            "webhook": webhook,
+            "client_user_id": user["client_user_id"],
+            "expires_at": expiration.timestamp(),
+        }
     return {"link_token": token, "expiration": expiration.isoformat().replace("+00:00", "Z")}
 
 
@@ -138,8 +171,10 @@ async def public_token_exchange(state: EmulatorState, body: Json) -> Json:
     token = text(body, "public_token")
     with state.lock:
         entry = state.public_tokens.get(token)
-        if entry is None or entry.used or entry.expires_at < time.time():
-            raise PlaidErrorResponse("INVALID_PUBLIC_TOKEN", "provided public token is expired or already used")
+        if entry is None:
+            raise PlaidErrorResponse("INVALID_PUBLIC_TOKEN")
+        if entry.used or entry.expires_at < time.time():
+            raise PlaidErrorResponse("INVALID_PUBLIC_TOKEN", INVALID_PUBLIC_TOKEN_EXPIRED)
         entry.used = True
         item = state.items[entry.item_id]
     return {"access_token": state.issue_access_token(item), "item_id": item.item_id}
@@ -147,11 +182,22 @@ async def public_token_exchange(state: EmulatorState, body: Json) -> Json:
 
 async def public_token_create(state: EmulatorState, body: Json) -> Json:
     item = item_for(state, body)
-    return {"public_token": state.issue_public_token(item)}
+    token = state.issue_public_token(item)
+    expiration = datetime.fromtimestamp(state.public_tokens[token].expires_at, UTC).replace(microsecond=0)
+    return {"public_token": token, "expiration": expiration.isoformat().replace("+00:00", "Z")}
 
 
 async def item_get(state: EmulatorState, body: Json) -> Json:
     return {"item": item_json(item_for(state, body))}
+
+
+async def item_webhook_update(state: EmulatorState, body: Json) -> Json:
+    """Set (or clear) the item's webhook; Plaid then sends WEBHOOK_UPDATE_ACKNOWLEDGED to the new URL."""
+    item = item_for(state, body)
+    item.webhook = webhook_url(body.get("webhook"), "webhook")
+    if item.webhook:
+        fire(state, item.webhook, webhook_body(item, "ITEM", "WEBHOOK_UPDATE_ACKNOWLEDGED"))
+    return {"item": item_json(item)}
 
 
 async def item_remove(state: EmulatorState, body: Json) -> Json:
@@ -231,9 +277,7 @@ async def sandbox_public_token_create(state: EmulatorState, body: Json) -> Json:
     if institution_id not in INSTITUTIONS:
         raise PlaidErrorResponse("INVALID_INSTITUTION")
     products = products_of(body, "initial_products")
-    webhook = options(body).get("webhook")
-    if webhook is not None and not isinstance(webhook, str):
-        raise PlaidErrorResponse("INVALID_FIELD", "options.webhook must be a string")
+    webhook = webhook_url(options(body).get("webhook"), "options.webhook")
     item = state.create_item(institution_id, products, ItemShape(), webhook)
     return {"public_token": state.issue_public_token(item)}
 
@@ -247,15 +291,10 @@ async def sandbox_item_reset_login(state: EmulatorState, body: Json) -> Json:
 async def sandbox_item_fire_webhook(state: EmulatorState, body: Json) -> Json:
     item = item_for(state, body)
     code = text(body, "webhook_code")
-    kind = body.get("webhook_type")
-    if kind is not None and not isinstance(kind, str):
-        raise PlaidErrorResponse("INVALID_FIELD", "webhook_type must be a string")
+    kind = optional_text(body, "webhook_type")
     if not item.webhook:
         raise PlaidErrorResponse("SANDBOX_WEBHOOK_INVALID")
-    payload = webhook_body(item, kind, code)
-    task = asyncio.create_task(deliver(state, item.webhook, payload))
-    _background.add(task)
-    task.add_done_callback(_background.discard)
+    fire(state, item.webhook, webhook_body(item, kind, code))
     return {"webhook_fired": True}
 
 
@@ -271,6 +310,7 @@ PLAID_ROUTES: dict[str, Handler] = {
     "/item/public_token/create": public_token_create,
     "/item/get": item_get,
     "/item/remove": item_remove,
+    "/item/webhook/update": item_webhook_update,
     "/accounts/get": accounts_get,
     "/institutions/get_by_id": institutions_get_by_id,
     "/investments/holdings/get": holdings_get,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
@@ -44,7 +45,13 @@ class PublicToken:
 
 @dataclass
 class Fault:
-    """An injected failure for one path (and one item, if given): a Plaid error, a bare status, or a delay."""
+    """An injected failure for the next ``times`` calls of one path (of one item, if given).
+
+    ``error_code``: Plaid's error object for that code (its usual status, or ``status``). ``status`` alone:
+    the Plaid error Plaid sends with that status (500 -> INTERNAL_SERVER_ERROR, 429 -> RATE_LIMIT_EXCEEDED,
+    503 -> PLANNED_MAINTENANCE). ``status`` with ``body``: that raw body (a broken proxy). ``body`` alone: a
+    200 with that raw body (e.g. malformed JSON). ``delay_ms``: wait first; alone, the real answer follows.
+    """
 
     path: str
     item_id: str | None = None
@@ -53,6 +60,20 @@ class Fault:
     delay_ms: int = 0
     times: int = 1
     body: str | None = None
+
+    def __post_init__(self) -> None:
+        """Reject wrong types here, so a bad fault is a 400 at ``/emulator/faults``, not a crash later."""
+        if not isinstance(self.path, str) or not self.path.startswith("/"):
+            raise ValueError("path must be a string starting with /")
+        for name in ("item_id", "error_code", "body"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be a string")
+        if self.status is not None and (not _is_int(self.status) or not 100 <= self.status <= 599):
+            raise ValueError("status must be an HTTP status code")
+        if not _is_int(self.delay_ms) or not 0 <= self.delay_ms <= 600_000:
+            raise ValueError("delay_ms must be an integer from 0 to 600000")
+        if not _is_int(self.times) or self.times < 1:
+            raise ValueError("times must be a positive integer")
 
 
 @dataclass
@@ -67,6 +88,7 @@ class EmulatorState:
     faults: list[Fault] = field(default_factory=list)
     signer: WebhookSigner = field(default_factory=WebhookSigner)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    deliveries: set[asyncio.Task[None]] = field(default_factory=set)
 
     def reset(self) -> None:
         with self.lock:
@@ -145,6 +167,10 @@ class EmulatorState:
                         self.faults.remove(fault)
                     return fault
         return None
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _random_id() -> str:
