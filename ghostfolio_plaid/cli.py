@@ -44,15 +44,11 @@ def demo(args: argparse.Namespace) -> None:
 
 
 def worker(args: argparse.Namespace) -> None:
-    from rq import Queue, Worker
-
-    from ghostfolio_plaid.redis_connections import sync_redis
+    from ghostfolio_plaid.workers.runner import run_worker
 
     settings = Settings.from_env(require_jwt=False)
     configure_logging(settings.secret_values())
-    connection = sync_redis(settings.redis_url)
-    queue = Queue(settings.sync_queue_name, connection=connection)
-    Worker([queue], connection=connection).work(with_scheduler=True, burst=args.burst)
+    run_worker(settings, burst=args.burst)
 
 
 def scheduler(args: argparse.Namespace) -> None:

@@ -34,12 +34,49 @@ JWT_SECRET = "test-jwt-secret-do-not-use-in-production-0123456789"
 PLAID_CLIENT_ID = "test-client-id"
 PLAID_SECRET = "test-plaid-secret-value"
 POSTGRES_SERVER = os.environ.get("TEST_POSTGRES_SERVER", "postgres://postgres@127.0.0.1:5432")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_SERVER = os.environ.get("TEST_REDIS_SERVER", "redis://127.0.0.1:6379")
+RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:8]}"
+REDIS_CLAIM_KEY = "gp-test-run-claim"
+
+
+def claim_redis_database() -> int:
+    """A Redis database number of this run's own (never 0, the production default), emptied for it.
+
+    A run claims a database with SET NX on a key that expires, so concurrent runs never share one; what a run
+    killed earlier left in a database whose claim has expired is cleared when the database is claimed again.
+    """
+    for number in range(1, 16):
+        client = Redis.from_url(f"{REDIS_SERVER}/{number}")
+        try:
+            if client.set(REDIS_CLAIM_KEY, RUN_ID, nx=True, ex=6 * 3600):
+                for key in client.scan_iter(count=1000):
+                    if key != REDIS_CLAIM_KEY.encode():
+                        client.delete(key)
+                return number
+        finally:
+            client.close()
+    raise RuntimeError("every Redis database from 1 to 15 is claimed by another test run")
+
+
+REDIS_DB = claim_redis_database()
+REDIS_URL = f"{REDIS_SERVER}/{REDIS_DB}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def release_redis_database() -> Iterator[None]:
+    """Leave nothing behind: the run's Redis database is emptied at the end, its claim included."""
+    yield
+    client = Redis.from_url(REDIS_URL)
+    try:
+        if client.get(REDIS_CLAIM_KEY) == RUN_ID.encode():
+            client.flushdb()
+    finally:
+        client.close()
 
 
 @pytest.fixture(scope="session")
 def run_id() -> str:
-    return f"{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    return RUN_ID
 
 
 @pytest.fixture(scope="session")

@@ -52,7 +52,7 @@ from ghostfolio_plaid.plaid_emulator import EmulatorConfig, EmulatorServer, Thre
 from ghostfolio_plaid.plaid_emulator.plaid_routes import PLAID_ROUTES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SPEC_PATH = REPO_ROOT.parent / "shared" / "plaid-openapi" / "2020-09-14.yml"
+SPEC_PATH = REPO_ROOT / "specs" / "plaid" / "2020-09-14.yml"
 CLIENT_ID = "emulator-test-client"
 SECRET = "emulator-test-secret"
 CREDENTIALS = {"client_id": CLIENT_ID, "secret": SECRET}

@@ -1,4 +1,4 @@
-"""Every route and status of ../shared/contracts/plaid-api.md, driven over HTTP."""
+"""Every route and status of docs/rest-contract.md, driven over HTTP."""
 
 from __future__ import annotations
 
