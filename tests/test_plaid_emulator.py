@@ -272,7 +272,7 @@ def test_every_plaid_endpoint_answers_success_and_errors_the_spec_accepts(emulat
     access_token, item_id = plaid_http.link(webhook="http://127.0.0.1:9/hook")
     missing = {"access_token": "access-sandbox-00000000-0000-0000-0000-000000000000"}
     plaid_http("/link/token/create", link_token_body(products=["investments"]))
-    plaid_http.error("/link/token/create", "INVALID_FIELD", link_token_body(products=["nope"]))
+    plaid_http.error("/link/token/create", "INVALID_PRODUCT", link_token_body(products=["nope"]))
     plaid_http.error("/item/public_token/exchange", "INVALID_PUBLIC_TOKEN", {"public_token": "public-sandbox-x"})
     public = plaid_http("/item/public_token/create", access_token=access_token)["public_token"]
     plaid_http.error("/item/public_token/create", "INVALID_ACCESS_TOKEN", missing)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import jwt
 import pytest
 from plaid.api import plaid_api
@@ -23,7 +24,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ghostfolio_plaid.plaid_emulator import EmulatorServer, ThreadedServer
-from tests.test_plaid_emulator import SpecCheckedPlaid, check_schema, control, sdk, sdk_parse, start_emulator
+from ghostfolio_plaid.plaid_emulator.webhook_bodies import SANDBOX_CODES, WEBHOOK_TYPES
+from tests.test_plaid_emulator import (
+    SpecCheckedPlaid,
+    check_schema,
+    control,
+    sdk,
+    sdk_parse,
+    spec_document,
+    start_emulator,
+)
 
 
 @dataclass
@@ -104,38 +114,140 @@ def sdk_model(component: str) -> type[Any]:
     return model
 
 
+ALL_PRODUCTS = ["investments", "transactions", "auth", "liabilities", "assets", "identity"]
 WEBHOOKS = [
     ("HOLDINGS", "DEFAULT_UPDATE", "HoldingsDefaultUpdateWebhook"),
     ("INVESTMENTS_TRANSACTIONS", "DEFAULT_UPDATE", "InvestmentsDefaultUpdateWebhook"),
+    ("TRANSACTIONS", "DEFAULT_UPDATE", "DefaultUpdateWebhook"),
+    ("AUTH", "DEFAULT_UPDATE", "AuthDefaultUpdateWebhook"),
+    ("LIABILITIES", "DEFAULT_UPDATE", "LiabilitiesDefaultUpdateWebhook"),
+    ("TRANSACTIONS", "SYNC_UPDATES_AVAILABLE", "SyncUpdatesAvailableWebhook"),
+    ("TRANSACTIONS", "RECURRING_TRANSACTIONS_UPDATE", "RecurringTransactionsUpdateWebhook"),
+    ("ASSETS", "PRODUCT_READY", "AssetsProductReadyWebhook"),
+    ("ASSETS", "ERROR", "AssetsErrorWebhook"),
     ("ITEM", "ERROR", "ItemErrorWebhook"),
-    ("ITEM", "PENDING_EXPIRATION", "PendingExpirationWebhook"),
     ("ITEM", "PENDING_DISCONNECT", "PendingDisconnectWebhook"),
     ("ITEM", "USER_PERMISSION_REVOKED", "UserPermissionRevokedWebhook"),
     ("ITEM", "USER_ACCOUNT_REVOKED", "UserAccountRevokedWebhook"),
     ("ITEM", "LOGIN_REPAIRED", "ItemLoginRepairedWebhook"),
     ("ITEM", "NEW_ACCOUNTS_AVAILABLE", "NewAccountsAvailableWebhook"),
-    ("ITEM", "WEBHOOK_UPDATE_ACKNOWLEDGED", "WebhookUpdateAcknowledgedWebhook"),
 ]
+
+
+def link_with_every_product(plaid_http: SpecCheckedPlaid, webhook: str) -> tuple[str, str]:
+    public = plaid_http(
+        "/sandbox/public_token/create",
+        institution_id="ins_109508",
+        initial_products=ALL_PRODUCTS,
+        options={"webhook": webhook},
+    )["public_token"]
+    exchanged = plaid_http("/item/public_token/exchange", public_token=public)
+    return exchanged["access_token"], exchanged["item_id"]
+
+
+def check_webhook(plaid_http: SpecCheckedPlaid, delivery: Delivery, component: str) -> dict[str, Any]:
+    """Signed as Plaid signs, in the shape of Plaid's schema and of plaid-python's model."""
+    body = verify(plaid_http, delivery)
+    assert body["environment"] == "sandbox"
+    check_schema(body, component)
+    sdk_parse(body, sdk_model(component))
+    return body
 
 
 @pytest.mark.parametrize(("kind", "code", "component"), WEBHOOKS, ids=[f"{k}:{c}" for k, c, _ in WEBHOOKS])
 def test_each_webhook_is_signed_and_matches_plaids_schema(
     plaid_http: SpecCheckedPlaid, receiver: Receiver, hook: str, kind: str, code: str, component: str
 ) -> None:
-    access_token, item_id = plaid_http.link(webhook=receiver.url + hook)
+    access_token, item_id = link_with_every_product(plaid_http, receiver.url + hook)
     fired = plaid_http("/sandbox/item/fire_webhook", access_token=access_token, webhook_type=kind, webhook_code=code)
     assert fired["webhook_fired"] is True
     (delivery,) = receiver.wait(hook)
-    body = verify(plaid_http, delivery)
-    assert (body["webhook_type"], body["webhook_code"], body["item_id"]) == (kind, code, item_id)
-    assert body["environment"] == "sandbox"
-    check_schema(body, component)
-    sdk_parse(body, sdk_model(component))
+    body = check_webhook(plaid_http, delivery, component)
+    assert (body["webhook_type"], body["webhook_code"]) == (kind, code)
+    assert body.get("item_id") == (None if kind == "ASSETS" else item_id)  # Assets webhooks name the report
     if code == "DEFAULT_UPDATE" and kind == "INVESTMENTS_TRANSACTIONS":
         assert "cancelled_investments_transactions" in body and "new_investments_transactions" in body
-    if code in ("ERROR", "USER_PERMISSION_REVOKED"):
+    if kind == "ITEM" and code in ("ERROR", "USER_PERMISSION_REVOKED"):
         assert body["error"]["error_code"] == ("ITEM_LOGIN_REQUIRED" if code == "ERROR" else code)
         assert "request_id" not in body["error"]  # Plaid omits it in webhooks
+
+
+def spec_fire_webhook_codes() -> tuple[list[str], list[str]]:
+    """The webhook_code enum of SandboxItemFireWebhookRequest, and the values Plaid's reference shows."""
+    code = spec_document()["components"]["schemas"]["SandboxItemFireWebhookRequest"]["properties"]["webhook_code"]
+    return code["enum"], code["x-override-enum-values-shown"]
+
+
+def test_fire_webhook_takes_exactly_the_documented_codes_and_types() -> None:
+    enum, documented = spec_fire_webhook_codes()
+    assert list(SANDBOX_CODES) == documented
+    assert set(enum) - set(documented) == {"AUTHORIZATION_GRANTED"}  # in the enum, in no documentation
+    assert list(WEBHOOK_TYPES) == spec_document()["components"]["schemas"]["WebhookType"]["enum"]
+
+
+def test_reset_login_fires_item_error_with_login_required(
+    plaid_http: SpecCheckedPlaid, receiver: Receiver, hook: str
+) -> None:
+    """Plaid: "An ITEM_LOGIN_REQUIRED webhook will also be fired after a call to this endpoint"."""
+    access_token, item_id = plaid_http.link(webhook=receiver.url + hook)
+    assert plaid_http("/sandbox/item/reset_login", access_token=access_token)["reset_login"] is True
+    (delivery,) = receiver.wait(hook)
+    body = check_webhook(plaid_http, delivery, "ItemErrorWebhook")
+    assert (body["webhook_type"], body["webhook_code"], body["item_id"]) == ("ITEM", "ERROR", item_id)
+    assert body["error"]["error_code"] == "ITEM_LOGIN_REQUIRED" and body["error"]["error_type"] == "ITEM_ERROR"
+    assert plaid_http("/item/get", access_token=access_token)["status"]["last_webhook"]["code_sent"] == "ERROR"
+
+
+@pytest.mark.parametrize(
+    ("kind", "code", "component"),
+    [
+        ("ITEM", "PENDING_EXPIRATION", "PendingExpirationWebhook"),
+        ("ITEM", "WEBHOOK_UPDATE_ACKNOWLEDGED", "WebhookUpdateAcknowledgedWebhook"),
+        ("HOLDINGS", "DEFAULT_UPDATE", "HoldingsDefaultUpdateWebhook"),
+    ],
+)
+def test_the_control_endpoint_fires_what_fire_webhook_may_not(
+    plaid_http: SpecCheckedPlaid,
+    emulator: EmulatorServer,
+    receiver: Receiver,
+    hook: str,
+    kind: str,
+    code: str,
+    component: str,
+) -> None:
+    access_token, item_id = plaid_http.link(webhook=receiver.url + hook)
+    if kind == "ITEM":  # Plaid's own endpoint refuses these codes
+        body = {"access_token": access_token, "webhook_code": code, "webhook_type": kind}
+        plaid_http.error("/sandbox/item/fire_webhook", "INVALID_FIELD", body)
+    fired = control(
+        emulator, "POST", "/emulator/webhooks", {"item_id": item_id, "webhook_code": code, "webhook_type": kind}
+    )
+    assert fired["webhook_fired"] is True
+    (delivery,) = receiver.wait(hook)
+    body = check_webhook(plaid_http, delivery, component)
+    assert body == fired["body"] and body["item_id"] == item_id
+
+
+@pytest.mark.parametrize(
+    ("fields", "error_code"),
+    [
+        ({"webhook_code": "NOT_A_CODE"}, None),
+        ({"webhook_code": "DEFAULT_UPDATE", "webhook_type": "ITEM"}, None),
+        ({"webhook_code": ["ERROR"]}, None),
+        ({"webhook_code": "SYNC_UPDATES_AVAILABLE"}, "SANDBOX_PRODUCT_NOT_ENABLED"),
+        ({"webhook_code": "NEW_ACCOUNTS_AVAILABLE", "item_id": "no-such-item"}, None),
+    ],
+)
+def test_the_control_endpoint_refuses_what_it_cannot_fire(
+    plaid_http: SpecCheckedPlaid, emulator: EmulatorServer, fields: dict[str, Any], error_code: str | None
+) -> None:
+    _, item_id = plaid_http.link(webhook="http://127.0.0.1:9/unused")
+    response = httpx.post(emulator.url + "/emulator/webhooks", json={"item_id": item_id, **fields})
+    assert response.status_code == 400 and response.json()["error"]
+    assert response.json().get("error_code") == error_code
+    _, quiet = plaid_http.link()
+    response = httpx.post(emulator.url + "/emulator/webhooks", json={"item_id": quiet, "webhook_code": "ERROR"})
+    assert response.status_code == 400 and response.json()["error_code"] == "SANDBOX_WEBHOOK_INVALID"
 
 
 def test_fire_webhook_through_the_sdk(emulator: EmulatorServer, receiver: Receiver, hook: str) -> None:
@@ -173,8 +285,10 @@ def test_a_tampered_body_or_foreign_key_fails_verification(
         foreign.error("/webhook_verification_key/get", "INVALID_WEBHOOK_VERIFICATION_KEY_ID", {"key_id": kid})
 
 
-def test_item_state_follows_item_webhooks(plaid_http: SpecCheckedPlaid, receiver: Receiver, hook: str) -> None:
-    access_token, _ = plaid_http.link(webhook=receiver.url + hook)
+def test_item_state_follows_item_webhooks(
+    plaid_http: SpecCheckedPlaid, emulator: EmulatorServer, receiver: Receiver, hook: str
+) -> None:
+    access_token, item_id = plaid_http.link(webhook=receiver.url + hook)
 
     def fire(code: str) -> None:
         plaid_http("/sandbox/item/fire_webhook", access_token=access_token, webhook_code=code)
@@ -185,7 +299,7 @@ def test_item_state_follows_item_webhooks(plaid_http: SpecCheckedPlaid, receiver
     fire("LOGIN_REPAIRED")
     assert plaid_http("/item/get", access_token=access_token)["item"]["error"] is None
     assert plaid_http("/investments/holdings/get", access_token=access_token)["holdings"]
-    fire("PENDING_EXPIRATION")
+    control(emulator, "POST", "/emulator/webhooks", {"item_id": item_id, "webhook_code": "PENDING_EXPIRATION"})
     deliveries = receiver.wait(hook, 3)
     expiring = json.loads(deliveries[-1].raw)
     item = plaid_http("/item/get", access_token=access_token)["item"]
@@ -239,7 +353,16 @@ def wait_for(read: Callable[[], list[Any]], count: int) -> list[Any]:
 
 @pytest.mark.parametrize(
     ("kind", "code"),
-    [("ITEM", "DEFAULT_UPDATE"), ("HOLDINGS", "ERROR"), (None, "NOT_A_CODE"), ("AUTH", "DEFAULT_UPDATE")],
+    [
+        ("ITEM", "DEFAULT_UPDATE"),
+        ("HOLDINGS", "ERROR"),
+        (None, "NOT_A_CODE"),
+        ("IDENTITY", "DEFAULT_UPDATE"),
+        ("ITEM", "PENDING_EXPIRATION"),
+        ("ITEM", "WEBHOOK_UPDATE_ACKNOWLEDGED"),
+        (None, "AUTHORIZATION_GRANTED"),
+        ("ITEM", "SYNC_UPDATES_AVAILABLE"),
+    ],
 )
 def test_codes_plaid_cannot_fire_are_invalid_fields(
     plaid_http: SpecCheckedPlaid, receiver: Receiver, hook: str, kind: str | None, code: str
@@ -269,3 +392,36 @@ def test_fire_webhook_without_a_webhook_is_refused(plaid_http: SpecCheckedPlaid)
         {"access_token": access_token, "webhook_code": "DEFAULT_UPDATE", "webhook_type": "HOLDINGS"},
     )
     assert answer["error_type"] == "SANDBOX_ERROR"
+
+
+@pytest.mark.parametrize(
+    ("kind", "code", "product"),
+    [
+        ("AUTH", "DEFAULT_UPDATE", "auth"),
+        ("LIABILITIES", "DEFAULT_UPDATE", "liabilities"),
+        (None, "SYNC_UPDATES_AVAILABLE", "transactions"),
+        (None, "RECURRING_TRANSACTIONS_UPDATE", "transactions"),
+        (None, "PRODUCT_READY", "assets"),
+        ("ASSETS", "ERROR", "assets"),
+        (None, "SMS_MICRODEPOSITS_VERIFICATION", "auth"),
+    ],
+)
+def test_documented_codes_need_their_product(
+    plaid_http: SpecCheckedPlaid, receiver: Receiver, hook: str, kind: str | None, code: str, product: str
+) -> None:
+    """Plaid: "If the Item does not support the product, a SANDBOX_PRODUCT_NOT_ENABLED error will result"."""
+    access_token, _ = plaid_http.link(webhook=receiver.url + hook)  # investments only
+    body = {"access_token": access_token, "webhook_code": code, **({"webhook_type": kind} if kind else {})}
+    answer = plaid_http.error("/sandbox/item/fire_webhook", "SANDBOX_PRODUCT_NOT_ENABLED", body)
+    assert answer["error_message"] == f"The {product} product is not enabled on this item"
+    assert plaid_http("/item/get", access_token=access_token)["status"]["last_webhook"] is None
+
+
+def test_sms_microdeposit_verification_needs_a_micro_deposit_item(
+    plaid_http: SpecCheckedPlaid, receiver: Receiver, hook: str
+) -> None:
+    """The emulator creates no Same-Day Micro-deposit items, so even an Auth item cannot fire it."""
+    access_token, _ = link_with_every_product(plaid_http, receiver.url + hook)
+    body = {"access_token": access_token, "webhook_code": "SMS_MICRODEPOSITS_VERIFICATION"}
+    answer = plaid_http.error("/sandbox/item/fire_webhook", "INVALID_FIELD", body)
+    assert "Micro-deposits" in answer["error_message"]

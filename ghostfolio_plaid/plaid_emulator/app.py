@@ -20,7 +20,10 @@ from starlette.routing import Route
 from ghostfolio_plaid.plaid_emulator.config import EmulatorConfig
 from ghostfolio_plaid.plaid_emulator.control import CONTROL_ROUTES
 from ghostfolio_plaid.plaid_emulator.errors import PlaidErrorResponse
+from ghostfolio_plaid.plaid_emulator.index import index_route
+from ghostfolio_plaid.plaid_emulator.items import record_update
 from ghostfolio_plaid.plaid_emulator.plaid_routes import PLAID_ROUTES, Handler
+from ghostfolio_plaid.plaid_emulator.request_fields import check_recognised
 from ghostfolio_plaid.plaid_emulator.state import EmulatorState, Fault
 from ghostfolio_plaid.plaid_emulator.webhooks import drain
 
@@ -78,7 +81,10 @@ def _fault_response(fault: Fault, request_id: str) -> Response | None:
     return None
 
 
-def _parse(raw: bytes) -> dict[str, Any]:
+def _parse(content_type: str | None, raw: bytes) -> dict[str, Any]:
+    """Plaid takes only a JSON object sent as ``application/json`` (any other or no Content-Type: INVALID_BODY)."""
+    if (content_type or "").partition(";")[0].strip().lower() != "application/json":
+        raise PlaidErrorResponse("INVALID_BODY")
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
@@ -89,13 +95,14 @@ def _parse(raw: bytes) -> dict[str, Any]:
 
 
 def plaid_endpoint(path: str, handler: Handler, config: EmulatorConfig) -> Route:
-    """One Plaid endpoint: parse, log, authenticate, apply faults, answer (always with a request_id)."""
+    """One Plaid endpoint: parse, log, authenticate, refuse unknown fields, apply faults, answer (always with a
+    request_id), and note the outcome of investments calls in the item's ``status``."""
 
     async def endpoint(request: Request) -> Response:
         state: EmulatorState = request.app.state.emulator
         request_id = _request_id()
         try:
-            body = _parse(await request.body())
+            body = _parse(request.headers.get("content-type"), await request.body())
         except PlaidErrorResponse as error:
             return _error(error, request_id, _record(state, path, None))
         entry = _record(state, path, body)
@@ -104,6 +111,7 @@ def plaid_endpoint(path: str, handler: Handler, config: EmulatorConfig) -> Route
             secret = request.headers.get("plaid-secret") or body.get("secret")
             if client_id != config.client_id or secret != config.secret:
                 raise PlaidErrorResponse("INVALID_API_KEYS")
+            check_recognised(path, body)
             fault = state.take_fault(path, entry["item_id"])
             if fault is not None:
                 if fault.delay_ms:
@@ -112,13 +120,17 @@ def plaid_endpoint(path: str, handler: Handler, config: EmulatorConfig) -> Route
                 if injected is not None:
                     entry["status"] = injected.status_code
                     entry["error_code"] = fault.error_code
+                    if fault.error_code is not None:
+                        record_update(state, path, entry["item_id"], PlaidErrorResponse(fault.error_code))
                     return injected
             answer = await handler(state, body)
         except PlaidErrorResponse as error:
+            record_update(state, path, entry["item_id"], error)
             return _error(error, request_id, entry)
         except Exception:  # a bug here must still look like Plaid to the client, not a bare 500 page
             log.exception("emulator handler for %s failed", path)
             return _error(PlaidErrorResponse("INTERNAL_SERVER_ERROR"), request_id, entry)
+        record_update(state, path, entry["item_id"], None)
         if config.state_file:
             state.save(Path(config.state_file))
         entry["status"] = 200
@@ -150,7 +162,11 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
         await drain(state)
 
     app = Starlette(
-        routes=[*(plaid_endpoint(path, handler, config) for path, handler in PLAID_ROUTES.items()), *CONTROL_ROUTES],
+        routes=[
+            index_route(config),
+            *(plaid_endpoint(path, handler, config) for path, handler in PLAID_ROUTES.items()),
+            *CONTROL_ROUTES,
+        ],
         exception_handlers={404: not_found, 405: not_found},
         lifespan=lifespan,
     )

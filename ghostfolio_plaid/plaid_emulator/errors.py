@@ -6,17 +6,29 @@ error handling is exercised against what Plaid really sends, not against an emul
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from typing import Any
 
 # error_code -> (error_type, HTTP status, error_message)
 _CATALOG: dict[str, tuple[str, int, str]] = {
     "INVALID_API_KEYS": ("INVALID_INPUT", 400, "invalid client_id or secret provided"),
-    "INVALID_PUBLIC_TOKEN": ("INVALID_INPUT", 400, "provided public token is in an invalid format"),
-    "INVALID_ACCESS_TOKEN": ("INVALID_INPUT", 400, "provided access token is in an invalid format"),
-    "INVALID_LINK_TOKEN": ("INVALID_INPUT", 400, "provided link token is in an invalid format"),
+    "INVALID_PUBLIC_TOKEN": ("INVALID_INPUT", 400, "could not find matching public token"),
+    "INVALID_ACCESS_TOKEN": ("INVALID_INPUT", 400, "could not find matching access token"),
+    "INVALID_ACCOUNT_ID": ("INVALID_INPUT", 400, "failed to find requested account ID for requested item"),
+    "INVALID_LINK_TOKEN": ("INVALID_INPUT", 400, "invalid link_token provided"),
     "INVALID_INSTITUTION": ("INVALID_INPUT", 400, "invalid institution_id provided"),
-    "INVALID_PRODUCT": ("INVALID_INPUT", 400, "the requested product is not supported for this item"),
-    "INVALID_WEBHOOK_VERIFICATION_KEY_ID": ("INVALID_INPUT", 400, "invalid key_id provided"),
+    "INVALID_PRODUCT": (
+        "INVALID_INPUT",
+        400,
+        'client is not authorized to access the following products: ["identity_verification"]',
+    ),
+    "INVALID_WEBHOOK_VERIFICATION_KEY_ID": (
+        "INVALID_INPUT",
+        400,
+        "invalid key_id provided. note that key_ids are specific to Plaid environments, and verification requests "
+        "must be made to the same environment that the webhook was sent from",
+    ),
     "INVALID_BODY": ("INVALID_REQUEST", 400, "body could not be parsed as JSON"),
     "INVALID_FIELD": ("INVALID_REQUEST", 400, "a field is invalid"),
     "MISSING_FIELDS": ("INVALID_REQUEST", 400, "the following required fields are missing"),
@@ -45,6 +57,7 @@ _CATALOG: dict[str, tuple[str, int, str]] = {
         "the requested product is not yet ready. please provide a webhook or try the request again later",
     ),
     "PRODUCTS_NOT_SUPPORTED": ("ITEM_ERROR", 400, "this item does not support the requested products"),
+    "ASSET_REPORT_GENERATION_FAILED": ("ASSET_REPORT_ERROR", 400, ""),
     "SANDBOX_PRODUCT_NOT_ENABLED": (
         "SANDBOX_ERROR",
         400,
@@ -96,6 +109,8 @@ _DISPLAY: dict[str, str] = {
 # A bare status given to a fault answers the Plaid error Plaid sends with that status.
 _CODE_FOR_STATUS: dict[int, str] = {429: "RATE_LIMIT_EXCEEDED", 503: "PLANNED_MAINTENANCE"}
 
+TOKEN_FORMAT = "provided {kind} token is in an invalid format. expected format: {kind}-<environment>-<identifier>"
+TOKEN_WRONG_TYPE = 'provided token is the wrong type. expected "{expected}", got "{got}"'
 INVALID_PUBLIC_TOKEN_EXPIRED = (
     "provided public token is expired. Public tokens expire 30 minutes after creation at which point they can no "
     "longer be exchanged"
@@ -107,10 +122,10 @@ class PlaidErrorResponse(Exception):
 
     def __init__(self, error_code: str, message: str | None = None, *, status: int | None = None) -> None:
         error_type, default_status, default_message = _CATALOG.get(error_code, _CATALOG["INTERNAL_SERVER_ERROR"])
-        super().__init__(message or default_message)
+        self.error_message = default_message if message is None else message
+        super().__init__(self.error_message)
         self.error_type = error_type
         self.error_code = error_code
-        self.error_message = message or default_message
         self.status = status or default_status
 
     @classmethod
@@ -148,8 +163,31 @@ class PlaidErrorResponse(Exception):
 
 def _doc_page(error_type: str) -> str:
     """Plaid's error pages: ``ITEM_ERROR`` -> ``item``, ``INVALID_INPUT`` -> ``invalid-input``."""
+    if error_type == "ASSET_REPORT_ERROR":
+        return "assets"
     return error_type.lower().removesuffix("_error").replace("_", "-")
 
 
 def known_error_codes() -> frozenset[str]:
     return frozenset(_CATALOG)
+
+
+def missing_fields(names: Iterable[str]) -> PlaidErrorResponse:
+    return PlaidErrorResponse("MISSING_FIELDS", f"the following required fields are missing: {', '.join(names)}")
+
+
+def unknown_fields(names: Iterable[str]) -> PlaidErrorResponse:
+    """Plaid names nested fields by their path (``options.foo``, ``user.email``), comma-separated."""
+    return PlaidErrorResponse(
+        "UNKNOWN_FIELDS", f"the following fields are not recognized by this endpoint: {', '.join(names)}"
+    )
+
+
+def invalid_product(products: Iterable[str]) -> PlaidErrorResponse:
+    """Plaid's words for a product it does not take (``balance``, a typo, one the client may not use)."""
+    listed = json.dumps(list(products))
+    return PlaidErrorResponse("INVALID_PRODUCT", f"client is not authorized to access the following products: {listed}")
+
+
+def invalid_field(message: str) -> PlaidErrorResponse:
+    return PlaidErrorResponse("INVALID_FIELD", message)

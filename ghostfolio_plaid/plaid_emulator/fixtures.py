@@ -1,4 +1,4 @@
-"""Deterministic sandbox data: institutions, accounts, securities, holdings and two years of transactions.
+"""Deterministic sandbox data: accounts, securities, holdings and two years of transactions per item.
 
 Data depends on the institution (its seed) and the item id (the ids), never on chance: two items of one
 institution look alike, and re-reading an item returns identical data. Holdings equal what the transactions
@@ -13,31 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from ghostfolio_plaid.plaid_emulator.institutions import Institution
+
 HISTORY_DAYS = 730
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 Json = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Institution:
-    institution_id: str
-    name: str
-    seed: int
-    url: str
-
-
-INSTITUTIONS: dict[str, Institution] = {
-    i.institution_id: i
-    for i in (
-        Institution("ins_109508", "First Platypus Bank", 1, "https://www.plaid.com"),
-        Institution("ins_109509", "First Gingham Credit Union", 2, "https://www.plaid.com"),
-        Institution("ins_109510", "Tattersall Federal Credit Union", 3, "https://www.plaid.com"),
-        Institution("ins_109511", "Tartan Bank", 4, "https://www.plaid.com"),
-        Institution("ins_109512", "Houndstooth Bank", 5, "https://www.plaid.com"),
-        Institution("ins_116834", "Flexible Platypus Open Banking", 6, "https://www.plaid.com"),
-    )
-}
 
 
 @dataclass(frozen=True)

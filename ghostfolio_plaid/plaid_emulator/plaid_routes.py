@@ -1,152 +1,57 @@
 """Plaid's API endpoints, answering with Plaid's request and response shapes.
 
-Each handler takes the parsed JSON body and returns the response without ``request_id`` (the envelope in
-``app.py`` adds it), or raises ``PlaidErrorResponse``. Input is checked field by field, so any malformed
-request is one of Plaid's INVALID_REQUEST errors rather than a crash.
+Each handler takes the parsed JSON body (its fields already checked against the endpoint's known fields, see
+``request_fields.py``) and returns the response without ``request_id`` (the envelope in ``app.py`` adds it),
+or raises ``PlaidErrorResponse`` with the error Plaid answers for that mistake.
 """
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
-from ghostfolio_plaid.plaid_emulator.errors import INVALID_PUBLIC_TOKEN_EXPIRED, PlaidErrorResponse
-from ghostfolio_plaid.plaid_emulator.fixtures import INSTITUTIONS, ItemShape
-from ghostfolio_plaid.plaid_emulator.state import EmulatorState, Item
-from ghostfolio_plaid.plaid_emulator.webhooks import fire, webhook_body
+from ghostfolio_plaid.plaid_emulator.errors import INVALID_PUBLIC_TOKEN_EXPIRED, PlaidErrorResponse, invalid_field
+from ghostfolio_plaid.plaid_emulator.fixtures import ItemShape
+from ghostfolio_plaid.plaid_emulator.institutions import INSTITUTIONS, institution_json
+from ghostfolio_plaid.plaid_emulator.items import (
+    accounts_of,
+    investments_item,
+    item_for,
+    item_json,
+    item_status_json,
+)
+from ghostfolio_plaid.plaid_emulator.state import EmulatorState
+from ghostfolio_plaid.plaid_emulator.validation import (
+    Json,
+    country_codes,
+    iso_date,
+    optional_text,
+    options,
+    products,
+    require,
+    text,
+    token,
+    webhook_url,
+)
+from ghostfolio_plaid.plaid_emulator.webhook_bodies import sandbox_webhook_kind, webhook_body
+from ghostfolio_plaid.plaid_emulator.webhooks import send
 
-Json = dict[str, Any]
 Handler = Callable[[EmulatorState, Json], Awaitable[Json]]
 LINK_TOKEN_LIFETIME = timedelta(hours=4)
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-KNOWN_PRODUCTS = frozenset({"investments", "transactions", "auth", "identity", "assets", "liabilities", "balance"})
-SUPPORTED_PRODUCTS = ["assets", "auth", "balance", "identity", "investments", "liabilities", "transactions"]
 
 
-def require(body: Json, *names: str) -> None:
-    missing = [name for name in names if body.get(name) in (None, "")]
-    if missing:
-        raise PlaidErrorResponse("MISSING_FIELDS", f"the following required fields are missing: {', '.join(missing)}")
-
-
-def text(body: Json, name: str) -> str:
-    require(body, name)
-    value = body[name]
-    if not isinstance(value, str):
-        raise PlaidErrorResponse("INVALID_FIELD", f"{name} must be a string")
-    return value
-
-
-def optional_text(body: Json, name: str) -> str | None:
-    value = body.get(name)
-    if value is not None and not isinstance(value, str):
-        raise PlaidErrorResponse("INVALID_FIELD", f"{name} must be a string")
-    return value
-
-
-def webhook_url(value: object, name: str) -> str | None:
-    """A webhook must be an http(s) URL: Plaid refuses anything else when it is set, not when it is fired."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
-        raise PlaidErrorResponse("INVALID_FIELD", f"{name} must be a valid URL")
-    return value
-
-
-def options(body: Json) -> Json:
-    value = body.get("options") or {}
-    if not isinstance(value, dict):
-        raise PlaidErrorResponse("INVALID_FIELD", "options must be an object")
-    return value
-
-
-def item_for(state: EmulatorState, body: Json, *, usable: bool = False) -> Item:
-    token = text(body, "access_token")
-    if not token.startswith("access-"):
-        raise PlaidErrorResponse("INVALID_ACCESS_TOKEN")
-    with state.lock:
-        item_id = state.access_tokens.get(token)
-        item = state.items.get(item_id) if item_id else None
-    if item is None:
-        raise PlaidErrorResponse("INVALID_ACCESS_TOKEN", "provided access token is invalid or expired")
-    if item.removed:
-        raise PlaidErrorResponse("ITEM_NOT_FOUND")
-    if usable and item.login_required:
-        raise PlaidErrorResponse("ITEM_LOGIN_REQUIRED")
-    return item
-
-
-def investments_item(state: EmulatorState, body: Json) -> Item:
-    item = item_for(state, body, usable=True)
-    if "investments" not in item.products:
-        raise PlaidErrorResponse("PRODUCTS_NOT_SUPPORTED", "this item does not have the investments product")
-    return item
-
-
-def item_json(item: Item) -> Json:
-    institution = INSTITUTIONS[item.institution_id]
-    return {
-        "item_id": item.item_id,
-        "institution_id": institution.institution_id,
-        "institution_name": institution.name,
-        "webhook": item.webhook or "",
-        "auth_method": None,
-        "error": PlaidErrorResponse("ITEM_LOGIN_REQUIRED").body(request_id=None) if item.login_required else None,
-        "available_products": [p for p in SUPPORTED_PRODUCTS if p not in item.products],
-        "billed_products": list(item.products),
-        "products": list(item.products),
-        "consented_products": list(item.products),
-        "consent_expiration_time": item.consent_expiration_time,
-        "update_type": "background",
-    }
-
-
-def accounts_of(item: Item, body: Json) -> list[Json]:
-    wanted = options(body).get("account_ids")
-    accounts = item.data.accounts
-    if wanted is None:
-        return accounts
-    if not isinstance(wanted, list) or not all(isinstance(account_id, str) for account_id in wanted):
-        raise PlaidErrorResponse("INVALID_FIELD", "options.account_ids must be an array of account ids")
-    known = {a["account_id"] for a in accounts}
-    if any(account_id not in known for account_id in wanted):
-        raise PlaidErrorResponse("INVALID_FIELD", "options.account_ids contains an unknown account id")
-    return [a for a in accounts if a["account_id"] in wanted]
-
-
-def products_of(body: Json, name: str) -> list[str]:
-    require(body, name)
-    products = body.get(name)
-    if not isinstance(products, list) or not products or not all(isinstance(p, str) for p in products):
-        raise PlaidErrorResponse("INVALID_FIELD", f"{name} must be a non-empty array of products")
-    unknown = [p for p in products if p not in KNOWN_PRODUCTS]
-    if unknown:
-        raise PlaidErrorResponse("INVALID_FIELD", f"unknown products: {', '.join(unknown)}")
-    return products
-
-
-def iso_date(body: Json, name: str) -> date:
-    value = text(body, name)
-    try:
-        if not ISO_DATE.fullmatch(value):  # fromisoformat alone also takes 20240101 and week dates
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        raise PlaidErrorResponse("INVALID_FIELD", f"{name} must be a date in YYYY-MM-DD format") from None
+def _iso(moment: datetime) -> str:
+    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 async def link_token_create(state: EmulatorState, body: Json) -> Json:
     require(body, "client_name", "language", "country_codes", "user")
     user = body["user"]
     if not isinstance(user, dict) or not isinstance(user.get("client_user_id"), str) or not user["client_user_id"]:
-        raise PlaidErrorResponse("INVALID_FIELD", "user.client_user_id must be a non-empty string")
-    codes = body["country_codes"]
-    if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
-        raise PlaidErrorResponse("INVALID_FIELD", "country_codes must be a non-empty array of country codes")
+        raise invalid_field("user.client_user_id must be a non-empty string")
+    codes = country_codes(body)
     text(body, "client_name")
     text(body, "language")
     webhook = webhook_url(body.get("webhook"), "webhook")
@@ -154,23 +59,24 @@ async def link_token_create(state: EmulatorState, body: Json) -> Json:
         item = item_for(state, body)
         mode: Json = {"mode": "update", "item_id": item.item_id}
     else:
-        mode = {"mode": "create", "products": products_of(body, "products")}
-    token = f"link-sandbox-{uuid.uuid4()}"
-    expiration = datetime.now(UTC).replace(microsecond=0) + LINK_TOKEN_LIFETIME
+        mode = {"mode": "create", "products": products(body.get("products"), "products")}
+    link_token = f"link-sandbox-{uuid.uuid4()}"
+    expiration = datetime.now(UTC) + LINK_TOKEN_LIFETIME
     with state.lock:
-        state.link_tokens[token] = {
+        state.link_tokens[link_token] = {
             **mode,
             "webhook": webhook,
+            "country_codes": codes,
             "client_user_id": user["client_user_id"],
             "expires_at": expiration.timestamp(),
         }
-    return {"link_token": token, "expiration": expiration.isoformat().replace("+00:00", "Z")}
+    return {"link_token": link_token, "expiration": _iso(expiration)}
 
 
 async def public_token_exchange(state: EmulatorState, body: Json) -> Json:
-    token = text(body, "public_token")
+    public_token = token(body, "public_token", "public")
     with state.lock:
-        entry = state.public_tokens.get(token)
+        entry = state.public_tokens.get(public_token)
         if entry is None:
             raise PlaidErrorResponse("INVALID_PUBLIC_TOKEN")
         if entry.used or entry.expires_at < time.time():
@@ -182,13 +88,14 @@ async def public_token_exchange(state: EmulatorState, body: Json) -> Json:
 
 async def public_token_create(state: EmulatorState, body: Json) -> Json:
     item = item_for(state, body)
-    token = state.issue_public_token(item)
-    expiration = datetime.fromtimestamp(state.public_tokens[token].expires_at, UTC).replace(microsecond=0)
-    return {"public_token": token, "expiration": expiration.isoformat().replace("+00:00", "Z")}
+    public_token = state.issue_public_token(item)
+    expiration = datetime.fromtimestamp(state.public_tokens[public_token].expires_at, UTC)
+    return {"public_token": public_token, "expiration": _iso(expiration)}
 
 
 async def item_get(state: EmulatorState, body: Json) -> Json:
-    return {"item": item_json(item_for(state, body))}
+    item = item_for(state, body)
+    return {"item": item_json(item, consent_fields=True), "status": item_status_json(item)}
 
 
 async def item_webhook_update(state: EmulatorState, body: Json) -> Json:
@@ -196,12 +103,14 @@ async def item_webhook_update(state: EmulatorState, body: Json) -> Json:
     item = item_for(state, body)
     item.webhook = webhook_url(body.get("webhook"), "webhook")
     if item.webhook:
-        fire(state, item.webhook, webhook_body(item, "ITEM", "WEBHOOK_UPDATE_ACKNOWLEDGED"))
+        send(state, item, webhook_body(item, "ITEM", "WEBHOOK_UPDATE_ACKNOWLEDGED"))
     return {"item": item_json(item)}
 
 
 async def item_remove(state: EmulatorState, body: Json) -> Json:
     item = item_for(state, body)
+    optional_text(body, "reason_code")
+    optional_text(body, "reason_note")
     item.removed = True
     return {}
 
@@ -212,28 +121,17 @@ async def accounts_get(state: EmulatorState, body: Json) -> Json:
 
 
 async def institutions_get_by_id(state: EmulatorState, body: Json) -> Json:
+    """The institution, if it operates in one of ``country_codes`` (Plaid: INVALID_INSTITUTION otherwise)."""
     require(body, "institution_id", "country_codes")
     institution = INSTITUTIONS.get(text(body, "institution_id"))
-    if institution is None:
+    codes = country_codes(body)
+    opts = options(body)
+    for name, value in opts.items():
+        if not isinstance(value, bool):
+            raise invalid_field(f"options.{name} must be a boolean")
+    if institution is None or not set(codes) & set(institution.country_codes):
         raise PlaidErrorResponse("INVALID_INSTITUTION")
-    return {
-        "institution": {
-            "institution_id": institution.institution_id,
-            "name": institution.name,
-            "products": SUPPORTED_PRODUCTS,
-            "country_codes": ["US"],
-            "url": institution.url,
-            "primary_color": "#1f1f1f",
-            "logo": None,
-            "routing_numbers": [],
-            "dtc_numbers": [],
-            "oauth": False,
-            "status": None,
-            "payment_initiation_metadata": None,
-            "auth_metadata": None,
-            "connection_availability": "SUPPORTED",
-        }
-    }
+    return {"institution": institution_json(institution, opts)}
 
 
 async def holdings_get(state: EmulatorState, body: Json) -> Json:
@@ -250,13 +148,15 @@ async def investment_transactions_get(state: EmulatorState, body: Json) -> Json:
     item = investments_item(state, body)
     start, end = iso_date(body, "start_date"), iso_date(body, "end_date")
     if start > end:
-        raise PlaidErrorResponse("INVALID_FIELD", "start_date must be on or before end_date")
+        raise invalid_field("start_date must be on or before end_date")
     opts = options(body)
     count, offset = opts.get("count", 100), opts.get("offset", 0)
     if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 500:
-        raise PlaidErrorResponse("INVALID_FIELD", "options.count must be an integer from 1 to 500")
+        raise invalid_field("options.count must be an integer from 1 to 500")
     if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        raise PlaidErrorResponse("INVALID_FIELD", "options.offset must be a non-negative integer")
+        raise invalid_field("options.offset must be a non-negative integer")
+    if not isinstance(opts.get("async_update", False), bool):
+        raise invalid_field("options.async_update must be a boolean")
     accounts = accounts_of(item, body)
     wanted = {a["account_id"] for a in accounts}
     first, last = start.isoformat(), end.isoformat()
@@ -276,25 +176,26 @@ async def sandbox_public_token_create(state: EmulatorState, body: Json) -> Json:
     institution_id = text(body, "institution_id")
     if institution_id not in INSTITUTIONS:
         raise PlaidErrorResponse("INVALID_INSTITUTION")
-    products = products_of(body, "initial_products")
+    initial_products = products(body.get("initial_products"), "initial_products")
     webhook = webhook_url(options(body).get("webhook"), "options.webhook")
-    item = state.create_item(institution_id, products, ItemShape(), webhook)
+    item = state.create_item(institution_id, initial_products, ItemShape(), webhook)
     return {"public_token": state.issue_public_token(item)}
 
 
 async def sandbox_item_reset_login(state: EmulatorState, body: Json) -> Json:
+    """Break the item's login; Plaid then fires ITEM ERROR (ITEM_LOGIN_REQUIRED) at the item's webhook."""
     item = item_for(state, body)
+    send(state, item, webhook_body(item, "ITEM", "ERROR"))
     item.login_required = True
     return {"reset_login": True}
 
 
 async def sandbox_item_fire_webhook(state: EmulatorState, body: Json) -> Json:
     item = item_for(state, body)
-    code = text(body, "webhook_code")
-    kind = optional_text(body, "webhook_type")
+    kind, code = sandbox_webhook_kind(optional_text(body, "webhook_type"), text(body, "webhook_code"))
     if not item.webhook:
         raise PlaidErrorResponse("SANDBOX_WEBHOOK_INVALID")
-    fire(state, item.webhook, webhook_body(item, kind, code))
+    send(state, item, webhook_body(item, kind, code))
     return {"webhook_fired": True}
 
 

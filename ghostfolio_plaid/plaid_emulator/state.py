@@ -13,8 +13,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ghostfolio_plaid.plaid_emulator.fixtures import INSTITUTIONS, ItemData, ItemShape, build_item_data
+from ghostfolio_plaid.plaid_emulator.fixtures import ItemData, ItemShape, build_item_data
+from ghostfolio_plaid.plaid_emulator.institutions import INSTITUTIONS
 from ghostfolio_plaid.plaid_emulator.signing import WebhookSigner
+
+
+def now_iso() -> str:
+    """Plaid's timestamps: ISO 8601 in UTC, to the second, with a ``Z``."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 @dataclass
@@ -27,6 +33,12 @@ class Item:
     login_required: bool = False
     removed: bool = False
     consent_expiration_time: str | None = None
+    created_at: str = field(default_factory=now_iso)
+    # /item/get's ``status``: the last investments update that succeeded or failed, the last webhook sent.
+    investments_last_successful_update: str | None = None
+    investments_last_failed_update: str | None = None
+    last_webhook_code: str | None = None
+    last_webhook_sent_at: str | None = None
     _data: ItemData | None = None
 
     @property
@@ -132,6 +144,11 @@ class EmulatorState:
                         "login_required": i.login_required,
                         "removed": i.removed,
                         "consent_expiration_time": i.consent_expiration_time,
+                        "created_at": i.created_at,
+                        "investments_last_successful_update": i.investments_last_successful_update,
+                        "investments_last_failed_update": i.investments_last_failed_update,
+                        "last_webhook_code": i.last_webhook_code,
+                        "last_webhook_sent_at": i.last_webhook_sent_at,
                     }
                     for i in self.items.values()
                 ],
