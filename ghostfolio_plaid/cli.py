@@ -1,40 +1,58 @@
-"""``ghostfolio-plaid``: one entry point for the API, the worker, migrations, the emulator and dev tokens."""
+"""``ghostfolio-plaid``: one entry point for the API, the worker, migrations, the emulator and dev tokens.
+
+Each subcommand loads what it needs when it runs (plaid-python, Strawberry, RQ and Tortoise take seconds), so
+``--help`` and ``token`` answer at once. Services (``serve``, ``worker``, ``scheduler``) log JSON lines unless
+``LOG_FORMAT=text``; the other commands talk to people in plain text and log only warnings.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
 
 from ghostfolio_plaid.config import Settings
 from ghostfolio_plaid.errors import ConfigError
 from ghostfolio_plaid.logs import configure_logging
+from ghostfolio_plaid.store_checks import StoreUnreachable, check_postgres, check_redis
+
+DESCRIPTION = "One entry point for the API, the worker, migrations, the emulator and dev tokens."
+T = TypeVar("T")
+
+
+def run_to_the_end(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run``, with asyncio loaded only by the commands that use it."""
+    import asyncio
+
+    return asyncio.run(coroutine)
+
+
+def log_as_a_service(settings: Settings) -> None:
+    """Logging of a long-running process: INFO, JSON lines for collectors unless LOG_FORMAT says text."""
+    configure_logging(settings.secret_values(), log_format=settings.log_format or "json")
+
+
+def log_for_a_person(settings: Settings) -> None:
+    """Logging of a one-shot command: warnings only, as text unless LOG_FORMAT says JSON; output is printed."""
+    configure_logging(settings.secret_values(), logging.WARNING, log_format=settings.log_format or "text")
+
+
+def require_stores(settings: Settings) -> None:
+    """Stop with one line (exit 2) when PostgreSQL or Redis does not answer, before anything starts."""
+    run_to_the_end(check_postgres(settings.database_url))
+    check_redis(settings.redis_url)
 
 
 def serve(args: argparse.Namespace) -> None:
-    import uvicorn
-
-    from ghostfolio_plaid.app import create_app
+    from ghostfolio_plaid.serve_command import run_serve
 
     settings = Settings.from_env()
-    configure_logging(settings.secret_values())
-    if settings.auto_migrate:
-        from ghostfolio_plaid.migrate import apply_migrations
-
-        asyncio.run(apply_migrations(settings.database_url))
-    if args.workers > 1:
-        uvicorn.run(
-            "ghostfolio_plaid.app:create_app_from_env",
-            factory=True,
-            workers=args.workers,
-            host=args.host,
-            port=args.port,
-            log_config=None,
-            access_log=False,
-        )
-        return
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None, access_log=False)
+    log_as_a_service(settings)
+    require_stores(settings)
+    run_serve(settings, host=args.host, port=args.port, workers=args.workers)
 
 
 def demo(args: argparse.Namespace) -> None:
@@ -44,25 +62,31 @@ def demo(args: argparse.Namespace) -> None:
 
 
 def worker(args: argparse.Namespace) -> None:
+    settings = Settings.from_env(require_jwt=False)
+    log_as_a_service(settings)
+    require_stores(settings)
     from ghostfolio_plaid.workers.runner import run_worker
 
-    settings = Settings.from_env(require_jwt=False)
-    configure_logging(settings.secret_values())
     run_worker(settings, burst=args.burst)
 
 
 def scheduler(args: argparse.Namespace) -> None:
+    settings = Settings.from_env(require_jwt=False)
+    log_as_a_service(settings)
+    require_stores(settings)
     from ghostfolio_plaid.redis_connections import sync_redis
     from ghostfolio_plaid.workers.schedule import build_cron
 
-    settings = Settings.from_env(require_jwt=False)
     build_cron(settings, sync_redis(settings.redis_url)).start()
 
 
 def migrate(args: argparse.Namespace) -> None:
     from ghostfolio_plaid.migrate import apply_migrations
 
-    asyncio.run(apply_migrations(Settings.from_env(require_jwt=False).database_url))
+    settings = Settings.from_env(require_jwt=False)
+    log_for_a_person(settings)
+    for line in run_to_the_end(apply_migrations(settings.database_url)).lines():
+        print(line)
 
 
 def emulator(args: argparse.Namespace) -> None:
@@ -70,6 +94,7 @@ def emulator(args: argparse.Namespace) -> None:
     from ghostfolio_plaid.plaid_emulator import serve as serve_emulator
 
     settings = Settings.from_env(require_jwt=False)
+    configure_logging(settings.secret_values(), log_format=settings.log_format or "text")
     config = EmulatorConfig()
     if settings.plaid_client_id and settings.plaid_secret:
         config = EmulatorConfig(client_id=settings.plaid_client_id, secret=settings.plaid_secret)
@@ -79,7 +104,9 @@ def emulator(args: argparse.Namespace) -> None:
 def sync(args: argparse.Namespace) -> None:
     from ghostfolio_plaid.sync_command import run
 
-    status = asyncio.run(run(args.item, wait=args.wait, inline=args.inline))
+    settings = Settings.from_env(require_jwt=False)
+    log_for_a_person(settings)
+    status = run_to_the_end(run(settings, args.item, wait=args.wait, inline=args.inline))
     if status:
         raise SystemExit(status)
 
@@ -87,7 +114,9 @@ def sync(args: argparse.Namespace) -> None:
 def rotate_keys(args: argparse.Namespace) -> None:
     from ghostfolio_plaid.key_rotation import rotate_keys as rotate
 
-    result = asyncio.run(rotate(Settings.from_env(require_jwt=False)))
+    settings = Settings.from_env(require_jwt=False)
+    log_for_a_person(settings)
+    result = run_to_the_end(rotate(settings))
     print(
         f"rotated {result.rotated} access tokens; {result.current} were already on the newest key; "
         f"{result.unreadable} could not be read by any configured key and were left as they are"
@@ -95,8 +124,6 @@ def rotate_keys(args: argparse.Namespace) -> None:
 
 
 def export_schema(args: argparse.Namespace) -> None:
-    from pathlib import Path
-
     from ghostfolio_plaid.schema import schema
 
     Path(args.output).write_text(schema.as_str() + "\n")
@@ -106,11 +133,28 @@ def export_schema(args: argparse.Namespace) -> None:
 def token(args: argparse.Namespace) -> None:
     from ghostfolio_plaid.auth import issue_token
 
-    print(issue_token(args.user_id, Settings.from_env().jwt_secret_key))
+    settings = Settings.from_env(require_jwt=False)
+    print(issue_token(args.user_id, settings.jwt_secret_key or demo_jwt_secret()))
+
+
+def demo_jwt_secret() -> str:
+    """The JWT secret of a demo started in this folder (said on stderr), or a ConfigError saying what to do."""
+    from ghostfolio_plaid.demo_state import DATA_DIR, SECRETS_FILE, existing_demo_jwt_secret
+
+    secret, where = existing_demo_jwt_secret(Path.cwd()), f"./{DATA_DIR}/{SECRETS_FILE}"
+    if secret is None:
+        raise ConfigError(
+            [
+                "JWT_SECRET_KEY: required (the secret Ghostfolio signs its JWTs with); for a local try, run this "
+                f"in the folder where `ghostfolio-plaid demo` runs: it signs with the demo's {where}"
+            ]
+        )
+    print(f"JWT_SECRET_KEY is not set: signing with the demo's secret from {where}", file=sys.stderr)
+    return secret
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="ghostfolio-plaid", description=__doc__)
+    root = argparse.ArgumentParser(prog="ghostfolio-plaid", description=DESCRIPTION)
     commands = root.add_subparsers(dest="command", required=True)
     serve_cmd = commands.add_parser("serve", help="run the API with uvicorn")
     serve_cmd.add_argument("--host", default="127.0.0.1")
@@ -134,8 +178,9 @@ def parser() -> argparse.ArgumentParser:
     emulator_cmd.set_defaults(run=emulator)
     sync_cmd = commands.add_parser("sync", help="sync one item (our id or Plaid's item_id); prints the job id")
     sync_cmd.add_argument("item", metavar="ITEM_ID")
-    sync_cmd.add_argument("--wait", action="store_true", help="show progress until a worker finishes it")
-    sync_cmd.add_argument("--inline", action="store_true", help="run it in this process, showing progress")
+    how = sync_cmd.add_mutually_exclusive_group()
+    how.add_argument("--wait", action="store_true", help="queue it and show progress until a worker finishes it")
+    how.add_argument("--inline", action="store_true", help="run it in this process (queue nothing), showing progress")
     sync_cmd.set_defaults(run=sync)
     commands.add_parser(
         "rotate-keys", help="re-encrypt every access token with the first PLAID_ENCRYPTION_KEY (resumable)"
@@ -143,7 +188,9 @@ def parser() -> argparse.ArgumentParser:
     export_cmd = commands.add_parser("export-schema", help="write the GraphQL schema (SDL) to a file")
     export_cmd.add_argument("--output", default="schema.graphql")
     export_cmd.set_defaults(run=export_schema)
-    token_cmd = commands.add_parser("token", help="print a signed development JWT for USER_ID")
+    token_cmd = commands.add_parser(
+        "token", help="print a signed development JWT for USER_ID (JWT_SECRET_KEY, or the demo's in this folder)"
+    )
     token_cmd.add_argument("user_id", metavar="USER_ID")
     token_cmd.set_defaults(run=token)
     return root
@@ -151,10 +198,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    configure_logging()
+    configure_logging(level=logging.WARNING, log_format="text")  # until the command has read its settings
     try:
         args.run(args)
-    except ConfigError as exc:
+    except (ConfigError, StoreUnreachable) as exc:
         print(f"ghostfolio-plaid: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -9,10 +9,8 @@ folder, so links and tokens survive restarts. ``DATABASE_URL``/``REDIS_URL`` (an
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
+import logging
 import os
-import secrets
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,6 +26,7 @@ from starlette.routing import Mount
 from ghostfolio_plaid.app import create_app
 from ghostfolio_plaid.auth import issue_token
 from ghostfolio_plaid.config import Settings
+from ghostfolio_plaid.demo_state import DATA_DIR, demo_secrets
 from ghostfolio_plaid.logs import configure_logging
 from ghostfolio_plaid.migrate import apply_migrations
 from ghostfolio_plaid.plaid_client import PlaidClient
@@ -36,9 +35,9 @@ from ghostfolio_plaid.plaid_emulator import create_app as create_emulator_app
 from ghostfolio_plaid.redis_connections import async_redis
 from ghostfolio_plaid.workers.sync import SyncServices, host_jobs_on
 
-DATA_DIR = ".ghostfolio-plaid-demo"
 EMULATOR_PATH = "/plaid-emulator"
 DEMO_USER = "demo-user"
+log = logging.getLogger(__name__)
 
 
 class ThreadWorker(SimpleWorker):  # type: ignore[misc]
@@ -48,22 +47,6 @@ class ThreadWorker(SimpleWorker):  # type: ignore[misc]
 
     def _install_signal_handlers(self) -> None:
         return None
-
-
-def demo_secrets(folder: Path) -> dict[str, str]:
-    path = folder / "secrets.json"
-    if not path.exists():
-        path.write_text(
-            json.dumps(
-                {
-                    "JWT_SECRET_KEY": secrets.token_urlsafe(48),
-                    "PLAID_ENCRYPTION_KEY": base64.b64encode(os.urandom(32)).decode(),
-                }
-            )
-        )
-        path.chmod(0o600)
-    loaded: dict[str, str] = json.loads(path.read_text())
-    return loaded
 
 
 def demo_environment(folder: Path, base_url: str) -> dict[str, str]:
@@ -77,6 +60,7 @@ def demo_environment(folder: Path, base_url: str) -> dict[str, str]:
         "PLAID_BASE_URL": base_url + EMULATOR_PATH,
         "PLAID_WEBHOOK_URL": base_url + "/api/v1/plaid/webhook",
         "SYNC_RETRY_INTERVALS": "0,0,0",
+        "LOG_FORMAT": "text",
         **demo_secrets(folder),
     }
     return {**defaults, **{name: value for name, value in os.environ.items() if value}}
@@ -112,8 +96,9 @@ def run_demo(host: str, port: int) -> None:
     folder.mkdir(exist_ok=True)
     base_url = f"http://{host}:{port}"
     settings = Settings.from_env(demo_environment(folder, base_url))
-    configure_logging(settings.secret_values())
-    asyncio.run(apply_migrations(settings.database_url))
+    configure_logging(settings.secret_values(), log_format=settings.log_format or "text")
+    for line in asyncio.run(apply_migrations(settings.database_url)).lines():
+        log.info("%s", line)
     emulator = create_emulator_app(
         EmulatorConfig(
             client_id=settings.plaid_client_id,
@@ -134,6 +119,7 @@ def run_demo(host: str, port: int) -> None:
 
   Dev JWT for user {DEMO_USER}:
   {token}
+  (for another user, run `ghostfolio-plaid token USER_ID` in this folder: it signs with the demo's secret)
 
   curl -s -X POST -H "Authorization: Bearer {token}" {base_url}/api/v1/plaid/link-token
 """,

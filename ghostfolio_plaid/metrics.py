@@ -1,25 +1,48 @@
 """Prometheus metrics at ``/metrics``.
 
-Requests and webhook verifications are counted where they happen (this process). Sync jobs run in workers,
-so their outcomes and durations are read from the database, and the queue depth from Redis, at scrape time:
-every API process reports the same truth without workers exposing ports of their own.
+Requests and webhook verifications are counted where they happen (this process). With ``serve --workers N``
+each API process counts its own, in files under ``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's multiprocess
+mode, set up by ``serve``), and a scrape of any process reads them all. Sync jobs run in workers, so their
+outcomes and durations are read from the database, and the queue depth from Redis, at scrape time: every API
+process reports the same truth without workers exposing ports of their own.
+
+Every label value comes from a bounded set (route templates, known methods, the schema's operation names), so
+that no client can grow this page without bound.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import os
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Scope
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 from tortoise.functions import Count, Sum
 
+from ghostfolio_plaid.db import DATABASE_DOWN
 from ghostfolio_plaid.models import SyncJob, SyncStatus
-from ghostfolio_plaid.resolvers.services import Services
+from ghostfolio_plaid.operator_auth import refuse_without_operator_token
+from ghostfolio_plaid.routes_naming import OTHER
+
+if TYPE_CHECKING:
+    from strawberry import Schema
+
+    from ghostfolio_plaid.resolvers.services import Services
+
+MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+"""Set by ``serve --workers N`` (see serve_command.py): every API process counts into files there."""
+CLIENT_OPERATIONS = frozenset({"IntrospectionQuery"})
+"""Operation names well-known clients send besides the schema's own (GraphiQL's schema fetch)."""
 
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter("ghostfolio_plaid_http_requests", "HTTP requests", ["method", "route", "status"], registry=REGISTRY)
@@ -28,24 +51,6 @@ LATENCY = Histogram(
 )
 GRAPHQL = Counter("ghostfolio_plaid_graphql_operations", "GraphQL operations", ["type", "name"], registry=REGISTRY)
 WEBHOOKS = Counter("ghostfolio_plaid_webhook_verifications", "Webhook verifications", ["result"], registry=REGISTRY)
-SYNC_JOBS = Gauge("ghostfolio_plaid_sync_jobs", "Sync jobs by status", ["status"], registry=REGISTRY)
-SYNC_SECONDS = Gauge(
-    "ghostfolio_plaid_sync_job_duration_seconds_total",
-    "Summed duration of finished sync jobs",
-    ["status"],
-    registry=REGISTRY,
-)
-QUEUE_DEPTH = Gauge("ghostfolio_plaid_queue_depth", "Sync jobs waiting in the queue", registry=REGISTRY)
-
-
-def route_template(scope: Scope) -> str:
-    """The matched route with its parameters named (``/sync/{plaidItemId}``), never raw ids."""
-    path: str = scope.get("path", "")
-    if "endpoint" not in scope:
-        return "unmatched"
-    for name, value in (scope.get("path_params") or {}).items():
-        path = path.replace(str(value), "{" + name + "}")
-    return path
 
 
 def record_request(method: str, route: str, status: int, seconds: float) -> None:
@@ -54,33 +59,104 @@ def record_request(method: str, route: str, status: int, seconds: float) -> None
 
 
 class CountOperations(SchemaExtension):
+    """Counts operations by type and name; a name the schema does not suggest is counted as ``other``."""
+
     def on_operation(self) -> Iterator[None]:
         yield
-        context = self.execution_context
-        if context.graphql_document is None:
-            GRAPHQL.labels("unparsed", "anonymous").inc()
-            return
-        GRAPHQL.labels(context.operation_type.value, context.operation_name or "anonymous").inc()
+        GRAPHQL.labels(*operation_labels(self.execution_context)).inc()
 
 
-async def metrics(request: Request) -> Response:
-    services: Services = request.app.state.services
-    rows = (
-        await SyncJob.all()
-        .group_by("status")
-        .annotate(jobs=Count("id"), ms=Sum("duration_ms"))
-        .values("status", "jobs", "ms")
+def operation_labels(context: ExecutionContext) -> tuple[str, str]:
+    """``(type, name)``; type ``unparsed`` for a document that did not parse."""
+    name = operation_name_label(context)
+    if context.graphql_document is None:
+        return "unparsed", name
+    try:
+        return context.operation_type.value, name
+    except RuntimeError:  # the operationName names no operation of the document
+        return "unknown", name
+
+
+def operation_name_label(context: ExecutionContext) -> str:
+    """``anonymous``, a name the schema suggests (a root field, as ``plaidItems`` or ``PlaidItems``) or ``other``."""
+    name = context.operation_name
+    if name is None:
+        return "anonymous"
+    return name if name in known_operation_names(context.schema) else OTHER
+
+
+@lru_cache(maxsize=8)
+def known_operation_names(schema: Schema) -> frozenset[str]:
+    """Root field names of ``schema`` in both usual casings, and ``CLIENT_OPERATIONS``."""
+    graphql = schema._schema
+    roots = [root for root in (graphql.query_type, graphql.mutation_type, graphql.subscription_type) if root]
+    fields = {name for root in roots for name in root.fields}
+    return frozenset(fields | {name[:1].upper() + name[1:] for name in fields} | CLIENT_OPERATIONS)
+
+
+class _Snapshot:
+    """Metric families read once for one scrape (the database's and Redis's view)."""
+
+    def __init__(self, families: Iterable[Metric]) -> None:
+        self.families = list(families)
+
+    def collect(self) -> list[Metric]:
+        return self.families
+
+
+async def sync_job_families() -> list[Metric]:
+    """Sync jobs by status and their summed duration; none while the database is down (the rest still shows)."""
+    try:
+        rows = (
+            await SyncJob.all()
+            .group_by("status")
+            .annotate(jobs=Count("id"), ms=Sum("duration_ms"))
+            .values("status", "jobs", "ms")
+        )
+    except DATABASE_DOWN:
+        return []
+    jobs = GaugeMetricFamily("ghostfolio_plaid_sync_jobs", "Sync jobs by status", labels=["status"])
+    seconds = GaugeMetricFamily(
+        "ghostfolio_plaid_sync_job_duration_seconds_total", "Summed duration of finished sync jobs", labels=["status"]
     )
     by_status = {str(row["status"]): row for row in rows}
     for status in SyncStatus:
         row = by_status.get(status.value, {})
-        SYNC_JOBS.labels(status.value).set(row.get("jobs") or 0)
-        SYNC_SECONDS.labels(status.value).set((row.get("ms") or 0) / 1000)
+        jobs.add_metric([status.value], row.get("jobs") or 0)
+        seconds.add_metric([status.value], (row.get("ms") or 0) / 1000)
+    return [jobs, seconds]
+
+
+async def queue_depth(services: Services) -> float:
+    """Jobs waiting in the sync queue; NaN while Redis cannot be asked."""
+    queue = services.queue.queue
     try:
-        QUEUE_DEPTH.set(await asyncio.to_thread(services.queue.queue.count))
-    except Exception:
-        QUEUE_DEPTH.set(float("nan"))
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+        depth: int = await asyncio.to_thread(lambda: queue.count)
+    except RedisError:
+        return float("nan")
+    return float(depth)
+
+
+def counted_here() -> CollectorRegistry:
+    """This process's counters, or every API process's when ``serve`` runs several (multiprocess mode)."""
+    directory = os.environ.get(MULTIPROCESS_DIR_VARIABLE)
+    if not directory:
+        return REGISTRY
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+    return registry
+
+
+async def metrics(request: Request) -> Response:
+    refusal = refuse_without_operator_token(request)
+    if refusal is not None:
+        return refusal
+    services: Services = request.app.state.services
+    depth = GaugeMetricFamily("ghostfolio_plaid_queue_depth", "Sync jobs waiting in the queue")
+    depth.add_metric([], await queue_depth(services))
+    snapshot = CollectorRegistry()
+    snapshot.register(_Snapshot([*await sync_job_families(), depth]))
+    return Response(generate_latest(counted_here()) + generate_latest(snapshot), media_type=CONTENT_TYPE_LATEST)
 
 
 METRICS_ROUTES = [Route("/metrics", metrics, methods=["GET"])]

@@ -5,10 +5,15 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from pathlib import Path
 
 import asyncpg
 import httpx
+from redis import Redis
+from rq import Queue
+from rq.job import Job
 
+import ghostfolio_plaid.models.migrations
 from ghostfolio_plaid.models import SyncJob, SyncStatus
 from ghostfolio_plaid.plaid_emulator import EmulatorServer
 from tests.conftest import POSTGRES_SERVER, Caller
@@ -19,10 +24,22 @@ from tests.processes import command, free_port
 async def test_migrate_creates_a_missing_database_and_is_idempotent(env: dict[str, str]) -> None:
     name = f"gp_cli_{uuid.uuid4().hex[:8]}"
     process_env = {**os.environ, **env, "DATABASE_URL": f"{POSTGRES_SERVER}/{name}"}
+    migrations = sorted(Path(ghostfolio_plaid.models.migrations.__file__).parent.glob("0*.py"))
+    said = []
     try:
         for _ in range(2):
-            process = await asyncio.create_subprocess_exec(*command("migrate"), env=process_env)
-            assert await asyncio.wait_for(process.wait(), timeout=120) == 0
+            process = await asyncio.create_subprocess_exec(
+                *command("migrate"), env=process_env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+            )
+            out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+            assert process.returncode == 0, err.decode()
+            assert not err.startswith(b"{"), "the command talks to people, not in JSON log lines"
+            said.append(out.decode())
+        assert said[0] == (
+            f"created the database {name}\n"
+            f"applied {len(migrations)} migrations: {', '.join(m.stem for m in migrations)}\n"
+        )
+        assert said[1] == "the database is up to date (no migration to apply)\n"
         connection = await asyncpg.connect(f"{POSTGRES_SERVER.replace('postgres://', 'postgresql://')}/{name}")
         try:
             tables = {r["tablename"] for r in await connection.fetch("SELECT tablename FROM pg_tables")}
@@ -69,7 +86,11 @@ async def test_emulator_command_serves_plaid_with_the_configured_credentials(env
 
 
 async def test_sync_command_runs_one_and_shows_progress(
-    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, process_env: dict[str, str]
+    client: httpx.AsyncClient,
+    emulator: EmulatorServer,
+    alice: Caller,
+    process_env: dict[str, str],
+    redis_client: Redis,
 ) -> None:
     item_id, _ = await link_seeded_item(client, emulator, alice)
     process = await asyncio.create_subprocess_exec(
@@ -86,6 +107,9 @@ async def test_sync_command_runs_one_and_shows_progress(
     progress = err.decode()
     assert f"[{'#' * 30}] {job.transactions_fetched}/{job.transactions_total} transactions succeeded" in progress
     assert "created" in progress
+    assert [line for line in progress.splitlines() if line.startswith("{")] == [], "no JSON log lines for people"
+    queue = Queue(process_env["SYNC_QUEUE_NAME"], connection=redis_client)
+    assert str(job.id) not in queue.job_ids and not Job.exists(str(job.id), connection=redis_client)
     missing = await asyncio.create_subprocess_exec(
         *command("sync", "no-such-item"),
         env=process_env,
@@ -93,6 +117,18 @@ async def test_sync_command_runs_one_and_shows_progress(
         stderr=asyncio.subprocess.DEVNULL,
     )
     assert await missing.wait() == 2
+
+
+async def test_sync_refuses_wait_with_inline(process_env: dict[str, str]) -> None:
+    process = await asyncio.create_subprocess_exec(
+        *command("sync", str(uuid.uuid4()), "--wait", "--inline"),
+        env=process_env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 2 and out == b""
+    assert "--inline: not allowed with argument --wait" in err.decode()
 
 
 async def test_serve_on_a_fresh_database_migrates_it_first(env: dict[str, str], alice: Caller) -> None:

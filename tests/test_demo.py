@@ -16,10 +16,15 @@ from tests.processes import command, free_port
 DEMO_CREDENTIALS = {"client_id": "demo-client-id", "secret": "demo-secret-value"}
 
 
+def without_settings() -> dict[str, str]:
+    """This environment without the service's settings: what a newcomer's shell has."""
+    prefixes = ("PLAID_", "DATABASE_", "REDIS_", "JWT_", "SYNC_", "ENABLE_FEATURE_PLAID")
+    return {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+
+
 @asynccontextmanager
 async def demo(folder: Path, port: int) -> AsyncIterator[httpx.AsyncClient]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PLAID_", "DATABASE_", "REDIS_", "JWT_", "SYNC_"))}
-    env.pop("ENABLE_FEATURE_PLAID", None)
+    env = without_settings()
     log = (folder / f"demo-{port}.log").open("wb")
     process = await asyncio.create_subprocess_exec(
         *command("demo", "--port", str(port)), cwd=folder, env=env, stdout=log, stderr=asyncio.subprocess.STDOUT
@@ -44,6 +49,20 @@ async def demo(folder: Path, port: int) -> AsyncIterator[httpx.AsyncClient]:
         process.terminate()
         await process.wait()
         log.close()
+
+
+async def first_sync(http: httpx.AsyncClient, item_id: str) -> dict[str, Any]:
+    """The item once the sync that linking queued has run, with its activity count."""
+    query = """query($id: ID!) {
+      plaidItem(id: $id) { lastSyncedAt error accounts { activities(first: 1) { totalCount } } }
+    }"""
+    for _ in range(300):
+        answer = (await http.post("/graphql", json={"query": query, "variables": {"id": item_id}})).json()
+        item: dict[str, Any] = answer["data"]["plaidItem"]
+        if item["lastSyncedAt"] or item["error"]:
+            return item
+        await asyncio.sleep(0.1)
+    raise AssertionError("the demo's worker did not run the first sync")
 
 
 async def synced(http: httpx.AsyncClient, item_id: str) -> dict[str, Any]:
@@ -87,13 +106,32 @@ async def test_demo_links_syncs_and_keeps_its_state(tmp_path: Path) -> None:
         )
         assert exchanged.status_code == 201
         item_id = exchanged.json()["plaidItemId"]
-        first = await synced(http, item_id)
-        assert first["status"] == "SUCCEEDED" and first["activitiesCreated"] > 0
+        first = await first_sync(http, item_id)
+        assert first["error"] is None and sum(a["activities"]["totalCount"] for a in first["accounts"]) > 0
+        assert await synced(http, item_id) == {"status": "SUCCEEDED", "error": None, "activitiesCreated": 0}
         (item,) = (await http.get("/api/v1/plaid/items")).json()["items"]
         assert item["lastSyncedAt"] and item["accountCount"] == len(accounts)
+        await token_from_the_demo_state_works(http, tmp_path)
     assert (tmp_path / ".ghostfolio-plaid-demo" / "demo.sqlite3").exists()
     async with demo(tmp_path, port) as http:
         (again,) = (await http.get("/api/v1/plaid/items")).json()["items"]
         assert again["id"] == item_id and again["lastSyncedAt"] == item["lastSyncedAt"]
         second = await synced(http, item_id)
         assert second == {"status": "SUCCEEDED", "error": None, "activitiesCreated": 0}
+
+
+async def token_from_the_demo_state_works(http: httpx.AsyncClient, folder: Path) -> None:
+    """``ghostfolio-plaid token`` next to a running demo, without JWT_SECRET_KEY: it signs with the demo's."""
+    process = await asyncio.create_subprocess_exec(
+        *command("token", "another-user"),
+        cwd=folder,
+        env=without_settings(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    async with asyncio.timeout(60):
+        out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    assert ".ghostfolio-plaid-demo/secrets.json" in err.decode()
+    items = await http.get("/api/v1/plaid/items", headers={"Authorization": f"Bearer {out.decode().strip()}"})
+    assert items.status_code == 200 and items.json() == {"items": []}

@@ -54,8 +54,16 @@ async def test_example_query_is_valid(client: httpx.AsyncClient, alice: Caller) 
     assert response.json() == {"data": {"plaidItems": []}}
 
 
+async def test_favicon_is_served(client: httpx.AsyncClient) -> None:
+    """Browsers ask for ``/favicon.ico`` on every page; a 404 there is the console's only error otherwise."""
+    icon = await client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    assert icon.text.startswith("<svg") and "max-age" in icon.headers["cache-control"]
+
+
 def run_in_browser(url: str, token: str) -> tuple[str, list[str], list[str]]:
-    """Open GraphiQL in headless Debian chromium, run a query with the token; the result, requests and JS errors."""
+    """Open GraphiQL in headless Debian chromium, run a query with the token; the result, requests and errors
+    (JavaScript exceptions and console errors such as a failed request)."""
     from playwright.sync_api import sync_playwright
 
     requests: list[str] = []
@@ -66,6 +74,7 @@ def run_in_browser(url: str, token: str) -> tuple[str, list[str], list[str]]:
             page = browser.new_page()
             page.on("request", lambda request: requests.append(request.url))
             page.on("pageerror", lambda error: errors.append(str(error)))
+            page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
             page.goto(url + "/graphql")
             page.wait_for_selector(".graphiql-query-editor .CodeMirror", timeout=20000)
             page.evaluate(

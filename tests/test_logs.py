@@ -11,7 +11,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from ghostfolio_plaid.logs import JsonFormatter, redact
+from ghostfolio_plaid.logs import JsonFormatter, install_redaction, redact
 from ghostfolio_plaid.models import PlaidItem, SyncJob
 from ghostfolio_plaid.plaid_emulator import EmulatorServer
 from ghostfolio_plaid.workers.sync import SyncServices, execute_sync
@@ -84,3 +84,31 @@ async def test_a_full_flow_logs_no_secret(
 def test_redaction_patterns() -> None:
     text = "token access-sandbox-8ab976e6-64bc-4b38-98f7-731e7a349970 and Bearer eyJhbGciOi.eyJpZCI6Ij.sig_x"
     assert redact(text) == "token [REDACTED] and Bearer [REDACTED]"
+
+
+def test_redaction_keeps_records_in_the_shape_formatters_expect() -> None:
+    """uvicorn's access formatter unpacks five arguments and formats the status with ``%d``."""
+    from uvicorn.logging import AccessFormatter
+
+    token = "access-sandbox-8ab976e6-64bc-4b38-98f7-731e7a349970"
+    install_redaction()
+    record = logging.getLogger("uvicorn.access").makeRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", f"/items?token={token}", "1.1", 200),
+        None,
+    )
+    assert isinstance(record.args, tuple) and len(record.args) == 5 and record.args[4] == 200
+    line = AccessFormatter(fmt="%(client_addr)s %(request_line)s %(status_code)s", use_colors=False).format(record)
+    assert line == "127.0.0.1:5000 GET /items?token=[REDACTED] HTTP/1.1 200 OK"
+
+
+def test_a_secret_split_across_arguments_is_still_redacted() -> None:
+    install_redaction()
+    record = logging.getLogger("split").makeRecord(
+        "split", logging.INFO, __file__, 1, "%s%s", ("access-sandbox-", "8ab976e6-64bc-4b38"), None
+    )
+    assert record.getMessage() == "[REDACTED]"

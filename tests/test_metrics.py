@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import math
+import random
+import string
 import uuid
+from collections.abc import Iterator
+from dataclasses import replace
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from redis import Redis
+from rq import Queue
+from starlette.applications import Starlette
 
+from ghostfolio_plaid.job_queue import SyncQueue
 from tests.conftest import Caller
 
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
-async def scrape(client: httpx.AsyncClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+
+async def scrape(client: httpx.AsyncClient) -> Samples:
     response = await client.get("/metrics")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     return {
@@ -24,6 +36,7 @@ async def test_metrics_count_what_happened(client: httpx.AsyncClient, alice: Cal
     before = await scrape(client)
     await client.get("/api/v1/plaid/items", headers=alice.headers)
     await client.post(f"/api/v1/plaid/sync/{uuid.uuid4()}", headers=alice.headers)
+    await client.post("/graphql", json={"query": "query PlaidItems { plaidItems { id } }"}, headers=alice.headers)
     await client.post("/graphql", json={"query": "query Mine { plaidItems { id } }"}, headers=alice.headers)
     await client.post("/api/v1/plaid/webhook", content=b"{}")
     after = await scrape(client)
@@ -42,8 +55,73 @@ async def test_metrics_count_what_happened(client: httpx.AsyncClient, alice: Cal
         )
         == 1
     )
-    assert grew("ghostfolio_plaid_graphql_operations_total", type="query", name="Mine") == 1
+    assert grew("ghostfolio_plaid_graphql_operations_total", type="query", name="PlaidItems") == 1
+    assert grew("ghostfolio_plaid_graphql_operations_total", type="query", name="other") == 1
     assert grew("ghostfolio_plaid_webhook_verifications_total", result="rejected") == 1
     assert grew("ghostfolio_plaid_http_request_duration_seconds_count", method="GET", route="/api/v1/plaid/items") == 1
     assert ("ghostfolio_plaid_sync_jobs", (("status", "succeeded"),)) in after
     assert ("ghostfolio_plaid_queue_depth", ()) in after
+
+
+async def test_queue_depth_is_the_length_of_the_sync_queue(
+    client: httpx.AsyncClient, app: Starlette, redis_client: Redis
+) -> None:
+    depth = (await scrape(client))[("ghostfolio_plaid_queue_depth", ())]
+    queue = Queue(app.state.services.settings.sync_queue_name, connection=redis_client)
+    assert depth == queue.count
+
+
+async def test_queue_depth_is_nan_while_redis_is_down(client: httpx.AsyncClient, app: Starlette) -> None:
+    services = app.state.services
+    working = services.queue
+    services.queue = SyncQueue("redis://127.0.0.1:1/0", "unreachable")
+    try:
+        depth = (await scrape(client))[("ghostfolio_plaid_queue_depth", ())]
+    finally:
+        services.queue.close()
+        services.queue = working
+    assert math.isnan(depth)
+
+
+def random_word(rng: random.Random) -> str:
+    return "".join(rng.choices(string.ascii_letters + string.digits, k=12))
+
+
+async def test_random_paths_methods_and_operation_names_add_no_label_values(
+    client: httpx.AsyncClient, alice: Caller
+) -> None:
+    """Labels come from bounded sets: route templates or ``unmatched``, known methods, known operation names."""
+    rng = random.Random()
+
+    async def strangers(count: int) -> None:
+        """``count`` random paths, methods and operation names, in every shape a stranger may send."""
+        for n in range(count):
+            word = random_word(rng)
+            path = (f"/{word}", f"/api/v1/plaid/{word}", f"/api/v1/plaid/sync/{word}/{word}", f"/graphql/{word}")[n % 4]
+            await client.request(("GET", "POST", word.upper())[n // 4 % 3], path)
+            document = (f"query {word} {{ plaidItems {{ id }} }}", f"mutation {word} {{ nope }}", "{ ", "{ a }")[n % 4]
+            await client.post("/graphql", json={"query": document, "operationName": word}, headers=alice.headers)
+
+    await strangers(12)  # every shape once: the label values they need exist from now on
+    await scrape(client)
+    before = await scrape(client)
+    await strangers(200)
+    after = await scrape(client)
+    assert set(after) == set(before)
+
+
+@pytest.fixture
+def metrics_token(app: Starlette) -> Iterator[str]:
+    services = app.state.services
+    original = services.settings
+    services.settings = replace(original, metrics_token="scrape-token-0123456789")
+    yield services.settings.metrics_token
+    services.settings = original
+
+
+async def test_metrics_and_readyz_take_the_metrics_token(client: httpx.AsyncClient, metrics_token: str) -> None:
+    for path in ("/metrics", "/readyz"):
+        assert (await client.get(path)).status_code == 401
+        assert (await client.get(path, headers={"Authorization": "Bearer " + metrics_token[:-1]})).status_code == 401
+        assert (await client.get(path, headers={"Authorization": f"Bearer {metrics_token}"})).status_code == 200
+    assert (await client.get("/healthz")).status_code == 200
