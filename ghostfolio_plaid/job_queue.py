@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from redis.exceptions import RedisError
@@ -157,6 +157,8 @@ async def _create_job(queue: SyncQueue, item: PlaidItem, trigger: SyncTrigger) -
 
 
 async def _release_abandoned(queue: SyncQueue, item: PlaidItem) -> bool:
+    """Fail the item's active job if nothing will ever finish it (its RQ job is gone or dead, or its worker
+    let the lock expire). It ends like any other job: FAILED, with an error and a ``finished_at``."""
     active = await SyncJob.filter(plaid_item_id=item.id, status__in=list(ACTIVE_SYNC_STATUSES)).first()
     if active is None:
         return True
@@ -167,7 +169,7 @@ async def _release_abandoned(queue: SyncQueue, item: PlaidItem) -> bool:
     if pending:
         return False
     released = await SyncJob.filter(id=active.id, status=active.status).update(
-        status=SyncStatus.FAILED, error="ABANDONED"
+        status=SyncStatus.FAILED, error="ABANDONED", finished_at=datetime.now(UTC)
     )
     log.warning("released abandoned sync %s of plaid item %s", active.id, item.id)
     return released > 0

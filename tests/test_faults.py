@@ -194,6 +194,8 @@ async def test_worker_killed_mid_sync_is_released_and_a_rerun_converges(
     assert rerun.status_code == 202
     killed = await SyncJob.get(id=job_id)
     assert (killed.status, killed.error) == (SyncStatus.FAILED, "ABANDONED")
+    assert killed.finished_at is not None and killed.started_at is not None
+    assert killed.finished_at > killed.started_at
     await run_command(env, "worker", "--burst")
     assert (await SyncJob.get(id=rerun.json()["jobId"])).status == SyncStatus.SUCCEEDED
     assert await Order.filter(account__plaid_item_id=item_id).count() > 0

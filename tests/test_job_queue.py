@@ -48,8 +48,7 @@ async def test_running_job_whose_worker_died_is_released(
     queue.redis.delete(sync_lock_key(item_id))
     released = await client.post(f"{API}/sync/{item_id}", headers=alice.headers)
     assert released.status_code == 202
-    assert ((await SyncJob.get(id=first)).status, (await SyncJob.get(id=first)).error) == (
-        SyncStatus.FAILED,
-        "ABANDONED",
-    )
+    abandoned = await SyncJob.get(id=first)
+    assert (abandoned.status, abandoned.error) == (SyncStatus.FAILED, "ABANDONED")
+    assert abandoned.finished_at is not None and abandoned.finished_at >= abandoned.created_at
     assert await SyncJob.filter(plaid_item_id=item_id, trigger=SyncTrigger.MANUAL).count() == 2

@@ -18,7 +18,11 @@ class OrderType(StrEnum):
 
 
 class Order(Model):
-    """A Ghostfolio activity. ``plaid_transaction_id`` is unique so a re-import can never duplicate it."""
+    """A Ghostfolio activity. ``(account, plaid_transaction_id)`` is unique so a re-import can never duplicate it.
+
+    The key includes the account: Plaid's transaction ids are only trusted within the item that reported them,
+    so one item's answer can never match, move or delete another user's order.
+    """
 
     id = fields.UUIDField(primary_key=True)
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
@@ -36,7 +40,7 @@ class Order(Model):
     unit_price = fields.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     fee = fields.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=0)
     currency = fields.CharField(max_length=8)
-    plaid_transaction_id = fields.CharField(max_length=255, unique=True, null=True)
+    plaid_transaction_id = fields.CharField(max_length=255, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -47,3 +51,4 @@ class Order(Model):
     class Meta:
         table = "order"
         indexes = (("account_id", "date"),)
+        unique_together = (("account", "plaid_transaction_id"),)

@@ -17,6 +17,7 @@ ACTIVE_SYNC_STATUSES = (SyncStatus.QUEUED, SyncStatus.RUNNING)
 
 
 class SyncTrigger(StrEnum):
+    LINK = "link"
     MANUAL = "manual"
     WEBHOOK = "webhook"
     SCHEDULE = "schedule"

@@ -1,8 +1,9 @@
 """Step two of a sync: investment transactions become activities, then positions are reconciled.
 
-Each Plaid transaction becomes at most one Order keyed by its ``investment_transaction_id`` (a unique column),
-so re-imports update instead of duplicating. Writes are diffed against what is stored: a sync that changes
-nothing writes nothing, and statements grow with pages, not rows.
+Each Plaid transaction becomes at most one Order keyed by its account and its ``investment_transaction_id`` (a
+unique pair), so re-imports update instead of duplicating, and one item's ids never reach another's orders:
+every read, upsert and delete is limited to the item's own accounts. Writes are diffed against what is stored:
+a sync that changes nothing writes nothing, and statements grow with pages, not rows.
 
 Reconciliation: for every account and security, the position implied by the BUY and SELL orders must equal
 the quantity Plaid reports. Where history is incomplete (a transfer in, or older than the window read), one
@@ -27,7 +28,8 @@ from ghostfolio_plaid.workers.mapping import Effect, classify
 from ghostfolio_plaid.workers.portfolio import currency_of, is_cash, optional_q, q
 
 OPENING_PREFIX = "opening:"
-ORDER_FIELDS = ("account_id", "symbol_profile_id", "type", "date", "quantity", "unit_price", "fee", "currency")
+UPDATED_FIELDS = ("symbol_profile_id", "type", "date", "quantity", "unit_price", "fee", "currency")
+"""What an upsert may change; never the account, which is part of the key."""
 BATCH = 1000
 
 
@@ -84,11 +86,19 @@ def _differs(order: Order, fields: dict[str, Any]) -> bool:
     return any(str(getattr(order, name)) != str(value) for name, value in fields.items())
 
 
-async def write_activities(
-    user_id: str, linked: dict[str, Account], snapshot: PlaidSnapshot, profiles: dict[str, SymbolProfile]
-) -> ActivityCounts:
-    counts = ActivityCounts()
-    wanted: dict[str, dict[str, Any]] = {}
+OrderKey = tuple[str, str]
+"""(account id, Plaid transaction id): an order's identity. Plaid's id alone is never trusted across items."""
+
+
+def _key(order: Order) -> OrderKey:
+    return str(order.account_id), str(order.plaid_transaction_id)
+
+
+def _wanted_orders(
+    linked: dict[str, Account], snapshot: PlaidSnapshot, profiles: dict[str, SymbolProfile], counts: ActivityCounts
+) -> dict[OrderKey, dict[str, Any]]:
+    """The orders the snapshot's transactions become, less those a cancel names (noted in ``counts``)."""
+    wanted: dict[OrderKey, dict[str, Any]] = {}
     for txn in snapshot.transactions:
         account = linked.get(txn["account_id"])
         if account is None:
@@ -102,12 +112,23 @@ async def write_activities(
         if fields is None:
             counts.skipped += classify(str(txn.get("type")), txn.get("subtype"))[0] == Effect.UNKNOWN
             continue
-        wanted[txn["investment_transaction_id"]] = fields
-    for cancelled in counts.cancelled:
-        wanted.pop(cancelled, None)
+        wanted[(str(account.id), txn["investment_transaction_id"])] = fields
+    return {key: fields for key, fields in wanted.items() if key[1] not in counts.cancelled}
+
+
+async def write_activities(
+    user_id: str, linked: dict[str, Account], snapshot: PlaidSnapshot, profiles: dict[str, SymbolProfile]
+) -> ActivityCounts:
+    """Make the item's orders in the snapshot's window equal Plaid's transactions, then reconcile.
+
+    Every read and write is limited to the item's own accounts (``linked``); the snapshot is complete (see
+    ``fetch``), so an order in the window that Plaid no longer reports may be removed.
+    """
+    counts = ActivityCounts()
+    wanted = _wanted_orders(linked, snapshot, profiles, counts)
     account_ids = [str(a.id) for a in linked.values()]
     existing = {
-        str(o.plaid_transaction_id): o
+        _key(o): o
         for o in await Order.filter(
             account_id__in=account_ids,
             date__gte=day_start(snapshot.start),
@@ -115,23 +136,37 @@ async def write_activities(
         ).exclude(plaid_transaction_id__startswith=OPENING_PREFIX)
     }
     await _apply(user_id, existing, wanted, counts)
-    outside = [key for key in counts.cancelled if key not in existing]
-    if outside:
-        stored = await Order.filter(plaid_transaction_id__in=outside).values_list("plaid_transaction_id", flat=True)
-        counts.removed += await _delete_orders([str(key) for key in stored])
+    await _remove_cancelled_outside(account_ids, existing, counts)
     await reconcile(user_id, linked, snapshot, profiles, counts)
     return counts
 
 
+async def _remove_cancelled_outside(
+    account_ids: list[str], existing: dict[OrderKey, Order], counts: ActivityCounts
+) -> None:
+    """A cancel may name a transaction older than the window read: remove it, from this item's accounts only.
+
+    Looked up first, so a sync whose cancels were all applied long ago writes nothing.
+    """
+    inside = {plaid_id for _, plaid_id in existing}
+    outside = sorted(key for key in counts.cancelled if key not in inside)
+    stored: list[Any] = []
+    for start in range(0, len(outside), BATCH):
+        stored += await Order.filter(
+            account_id__in=account_ids, plaid_transaction_id__in=outside[start : start + BATCH]
+        ).values_list("id", flat=True)
+    counts.removed += await _delete_orders(stored)
+
+
 async def _apply(
-    user_id: str, existing: dict[str, Order], wanted: dict[str, dict[str, Any]], counts: ActivityCounts
+    user_id: str, existing: dict[OrderKey, Order], wanted: dict[OrderKey, dict[str, Any]], counts: ActivityCounts
 ) -> None:
     """Make the stored orders (``existing``) equal ``wanted``, writing only what differs."""
     upserts: list[Order] = []
     for key, fields in wanted.items():
         order = existing.get(key)
         if order is None:
-            upserts.append(Order(id=uuid.uuid4(), user_id=user_id, plaid_transaction_id=key, **fields))
+            upserts.append(Order(id=uuid.uuid4(), user_id=user_id, plaid_transaction_id=key[1], **fields))
             counts.created += 1
         elif _differs(order, fields):
             for name, value in fields.items():
@@ -141,17 +176,18 @@ async def _apply(
     if upserts:
         await Order.bulk_create(
             upserts,
-            on_conflict=["plaid_transaction_id"],
-            update_fields=[*ORDER_FIELDS, "updated_at"],
+            on_conflict=["account_id", "plaid_transaction_id"],
+            update_fields=[*UPDATED_FIELDS, "updated_at"],
             batch_size=BATCH,
         )
-    counts.removed += await _delete_orders([key for key in existing if key not in wanted])
+    counts.removed += await _delete_orders([order.id for key, order in existing.items() if key not in wanted])
 
 
-async def _delete_orders(keys: list[str]) -> int:
+async def _delete_orders(ids: list[Any]) -> int:
+    """Delete by primary key: the rows were read from this item's accounts, so nothing else can match."""
     removed = 0
-    for start in range(0, len(keys), BATCH):
-        removed += await Order.filter(plaid_transaction_id__in=keys[start : start + BATCH]).delete()
+    for start in range(0, len(ids), BATCH):
+        removed += await Order.filter(id__in=ids[start : start + BATCH]).delete()
     return removed
 
 
@@ -187,18 +223,18 @@ async def reconcile(
         quantity, _ = held.get(key, (Decimal(0), holding))
         held[key] = (quantity + q(holding["quantity"]), holding)
     existing = {
-        str(o.plaid_transaction_id): o
+        _key(o): o
         for o in await Order.filter(account_id__in=account_ids, plaid_transaction_id__startswith=OPENING_PREFIX)
     }
     currencies = {str(a.id): a.currency for a in linked.values()}
-    openings: dict[str, dict[str, Any]] = {}
+    openings: dict[OrderKey, dict[str, Any]] = {}
     for key in set(implied) | set(held):
         quantity, reported = held.get(key, (Decimal(0), None))
         difference = quantity - implied.get(key, Decimal(0))
         if difference == 0:
             continue
         account_id, profile_id = key
-        openings[f"{OPENING_PREFIX}{account_id}:{profile_id}"] = {
+        openings[(account_id, f"{OPENING_PREFIX}{account_id}:{profile_id}")] = {
             "account_id": account_id,
             "symbol_profile_id": profile_id,
             "type": OrderType.BUY if difference > 0 else OrderType.SELL,

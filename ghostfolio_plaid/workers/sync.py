@@ -4,7 +4,13 @@ Failure rules: Plaid errors that need the user (ITEM_LOGIN_REQUIRED, INVALID_ACC
 set the item's error and fail the job at once, with no retries. Passing troubles (rate limits, institution
 down, product not ready, 5xx, timeouts) are retried by RQ with exponential backoff, then fail with the error
 recorded. A per-item Redis lock with a TTL keeps two syncs of one item apart; if a worker dies, the lock
-expires and the job can be released or taken over.
+expires and the job can be released or taken over. Any other exception (a bug, the database going away) is
+logged with its traceback, recorded on the job (``INTERNAL_ERROR``: QUEUED while RQ retries, FAILED on the last
+attempt) and re-raised, so no job stays RUNNING and RQ marks it failed; the lock is released on every path.
+
+The item row is shared with the webhook handler, which may flag it at any moment: a sync never saves the item
+it read, it updates single columns, and clears an error only if the row still holds what it read (see
+``_mark_synced``).
 """
 
 from __future__ import annotations
@@ -26,14 +32,15 @@ from ghostfolio_plaid.config import Settings
 from ghostfolio_plaid.crypto import DecryptionError, TokenCipher
 from ghostfolio_plaid.db import tortoise_config
 from ghostfolio_plaid.errors import PlaidApiError, PlaidUnavailable
+from ghostfolio_plaid.ghostfolio.outbox import hand_to_ghostfolio
 from ghostfolio_plaid.job_queue import SyncQueue, request_sync_soon, sync_lock_key
 from ghostfolio_plaid.logs import install_redaction, item_id_var
-from ghostfolio_plaid.models import Account, PlaidItem, SyncJob, SyncStatus, SyncTrigger
+from ghostfolio_plaid.models import ACTIVE_SYNC_STATUSES, Account, PlaidItem, SyncJob, SyncStatus, SyncTrigger
 from ghostfolio_plaid.plaid_client import PlaidClient
 from ghostfolio_plaid.rate_limit import RateLimiter
 from ghostfolio_plaid.redis_connections import async_redis
 from ghostfolio_plaid.workers.activities import write_activities
-from ghostfolio_plaid.workers.fetch import fetch_snapshot
+from ghostfolio_plaid.workers.fetch import PlaidSnapshot, fetch_snapshot
 from ghostfolio_plaid.workers.portfolio import write_portfolio
 
 log = logging.getLogger(__name__)
@@ -47,7 +54,24 @@ RETRYABLE_CODES = frozenset(
         "INTERNAL_SERVER_ERROR",
         "PLANNED_MAINTENANCE",
         "PLAID_UNAVAILABLE",
+        "PLAID_BAD_RESPONSE",
+        "PLAID_INCOMPLETE_READ",
     }
+)
+NOT_CLEARED_BY_SYNC = frozenset(
+    {"PENDING_EXPIRATION", "PENDING_DISCONNECT", "USER_PERMISSION_REVOKED", "USER_ACCOUNT_REVOKED"}
+)
+"""Item errors a successful read does not disprove: they announce the future or need the user's consent."""
+INTERNAL_ERROR = "INTERNAL_ERROR"
+FINISH_FIELDS = (
+    "status",
+    "error",
+    "finished_at",
+    "duration_ms",
+    "activities_created",
+    "activities_updated",
+    "activities_removed",
+    "holdings_seen",
 )
 
 
@@ -80,6 +104,11 @@ def host_jobs_on(loop: asyncio.AbstractEventLoop | None, services: SyncServices 
     _host = (loop, services) if loop is not None and services is not None else None
 
 
+def hosted() -> tuple[asyncio.AbstractEventLoop, SyncServices] | None:
+    """The loop and services jobs run on in this process (the demo), or None (a forking worker)."""
+    return _host
+
+
 def run_sync_job(sync_job_id: str) -> str:
     """RQ entry point: returns the job's final status, or raises ``RetryLater`` for RQ to retry."""
     current = get_current_job()
@@ -110,9 +139,21 @@ async def _run(sync_job_id: str, final_attempt: bool) -> str:
 
 async def execute_sync(services: SyncServices, sync_job_id: str, *, final_attempt: bool = True) -> SyncStatus:
     job = await SyncJob.get_or_none(id=sync_job_id)
-    if job is None or job.status not in (SyncStatus.QUEUED, SyncStatus.RUNNING):
+    if job is None or job.status not in ACTIVE_SYNC_STATUSES:
         log.warning("sync job %s is missing or already finished; skipped", sync_job_id)
         return job.status if job else SyncStatus.FAILED
+    started = time.monotonic()
+    try:
+        return await _execute(services, job, final_attempt)
+    except RetryLater:
+        raise
+    except Exception:
+        log.exception("sync job %s failed unexpectedly", job.id)
+        await _unexpected_failure(job, started, final_attempt)
+        raise
+
+
+async def _execute(services: SyncServices, job: SyncJob, final_attempt: bool) -> SyncStatus:
     item = await PlaidItem.get(id=job.plaid_item_id)
     item_id_var.set(str(item.id))
     if item.disconnected_at is not None:
@@ -132,6 +173,21 @@ async def execute_sync(services: SyncServices, sync_job_id: str, *, final_attemp
     if await services.queue.take_followup(str(item.id)):
         await request_sync_soon(services.queue, await PlaidItem.get(id=item.id), SyncTrigger.WEBHOOK)
     return status
+
+
+async def _unexpected_failure(job: SyncJob, started: float, final_attempt: bool) -> None:
+    """Record a failure nobody planned for: FAILED on the last attempt, else QUEUED for RQ's retry.
+
+    Conditional on the job still being active, so a job released meanwhile keeps what it was given.
+    """
+    active = SyncJob.filter(id=job.id, status__in=list(ACTIVE_SYNC_STATUSES))
+    if not final_attempt:
+        await active.update(status=SyncStatus.QUEUED, error=INTERNAL_ERROR)
+        return
+    duration_ms = int((time.monotonic() - started) * 1000)
+    await active.update(
+        status=SyncStatus.FAILED, error=INTERNAL_ERROR, finished_at=datetime.now(UTC), duration_ms=duration_ms
+    )
 
 
 async def _sync_locked(
@@ -156,14 +212,13 @@ async def _sync_locked(
         )
     except PlaidApiError as error:
         return await _plaid_failure(job, item, started, error, final_attempt)
-    linked = {a.plaid_account_id: a for a in await Account.filter(plaid_item_id=item.id) if a.plaid_account_id}
+    linked = await covered_accounts(item, snapshot)
     async with in_transaction():
         portfolio = await write_portfolio(linked, snapshot, today)
     await _progress(keep_lock)
     async with in_transaction():
         counts = await write_activities(item.user_id, linked, snapshot, portfolio.profiles)
-    item.last_synced_at, item.error = datetime.now(UTC), None
-    await item.save(update_fields=["last_synced_at", "error", "updated_at"])
+    await _mark_synced(item)
     job.activities_created, job.activities_updated = counts.created, counts.updated
     job.activities_removed, job.holdings_seen = counts.removed, portfolio.holdings_seen
     log.info(
@@ -176,7 +231,24 @@ async def _sync_locked(
         counts.removed,
         counts.skipped,
     )
-    return await _finish(job, started, SyncStatus.SUCCEEDED, None)
+    status = await _finish(job, started, SyncStatus.SUCCEEDED, None)
+    if services.settings.ghostfolio_url is not None:
+        await hand_to_ghostfolio(services.queue, item)
+    return status
+
+
+async def covered_accounts(item: PlaidItem, snapshot: PlaidSnapshot) -> dict[str, Account]:
+    """The item's linked accounts that Plaid's answer reports, by Plaid account id: the only ones written.
+
+    An account missing from the answer (no longer shared, or a partial answer) keeps its activities, holdings
+    and balance: its absence proves nothing, and reconciling it against nothing would invent closing orders.
+    """
+    reported = {account["account_id"] for account in snapshot.accounts}
+    return {
+        a.plaid_account_id: a
+        for a in await Account.filter(plaid_item_id=item.id)
+        if a.plaid_account_id is not None and a.plaid_account_id in reported
+    }
 
 
 def window_start(settings: Settings, item: PlaidItem, today: date) -> date:
@@ -185,6 +257,24 @@ def window_start(settings: Settings, item: PlaidItem, today: date) -> date:
     if item.last_synced_at is None:
         return earliest
     return max(earliest, item.last_synced_at.date() - timedelta(days=settings.sync_overlap_days))
+
+
+async def _mark_synced(item: PlaidItem) -> None:
+    """Record a successful sync on the item without overwriting what changed while it ran.
+
+    ``item`` is the row as read before the first Plaid call. Its error is cleared only if a successful read
+    disproves it and the row still holds exactly that (same error, not updated since): an ``ITEM:ERROR``
+    webhook that arrived after the sync's last Plaid call stays. One conditional UPDATE, so nothing can slip
+    in between the check and the write.
+    """
+    now = datetime.now(UTC)
+    if item.error is not None and item.error not in NOT_CLEARED_BY_SYNC:
+        cleared = await PlaidItem.filter(id=item.id, error=item.error, updated_at=item.updated_at).update(
+            error=None, updated_at=now
+        )
+        if not cleared:
+            log.info("item %s changed during its sync; its error %s is left for the next sync", item.id, item.error)
+    await PlaidItem.filter(id=item.id).update(last_synced_at=now, updated_at=now)
 
 
 async def _progress(keep_lock: KeepLock, job: SyncJob | None = None, done: int = 0, total: int = 0) -> None:
@@ -202,11 +292,13 @@ async def _plaid_failure(
         if not final_attempt:
             job.status, job.error = SyncStatus.QUEUED, error.error_code
             await job.save(update_fields=["status", "error"])
-            log.warning("sync of item %s hit %s; RQ retries it later", item.id, error.error_code)
+            log.warning(
+                "sync of item %s hit %s (%s); RQ retries it later", item.id, error.error_code, error.error_message
+            )
             raise RetryLater(error.error_code)
+        log.warning("sync of item %s failed with %s (%s)", item.id, error.error_code, error.error_message)
         return await _finish(job, started, SyncStatus.FAILED, error.error_code)
-    item.error = error.error_code
-    await item.save(update_fields=["error", "updated_at"])
+    await PlaidItem.filter(id=item.id).update(error=error.error_code, updated_at=datetime.now(UTC))
     log.warning("sync of item %s failed with %s; the item needs attention", item.id, error.error_code)
     return await _finish(job, started, SyncStatus.FAILED, error.error_code)
 
@@ -215,6 +307,6 @@ async def _finish(job: SyncJob, started: float, status: SyncStatus, error: str |
     job.status, job.error = status, error
     job.finished_at = datetime.now(UTC)
     job.duration_ms = int((time.monotonic() - started) * 1000)
-    await job.save()
+    await job.save(update_fields=list(FINISH_FIELDS))
     log.info("sync job %s %s%s", job.id, status.value, f" ({error})" if error else "")
     return status
