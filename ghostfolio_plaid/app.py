@@ -15,13 +15,15 @@ from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
 from ghostfolio_plaid.config import Settings
-from ghostfolio_plaid.db import tortoise_config
+from ghostfolio_plaid.db import API_STATEMENT_TIMEOUT_SECONDS, tortoise_config
+from ghostfolio_plaid.favicon import FAVICON_ROUTES
 from ghostfolio_plaid.graphiql import asset_routes
 from ghostfolio_plaid.graphql_app import GraphQLApp
 from ghostfolio_plaid.health import HEALTH_ROUTES
-from ghostfolio_plaid.logs import RequestLogMiddleware, configure_logging, install_redaction
+from ghostfolio_plaid.logs import configure_logging, install_redaction
 from ghostfolio_plaid.metrics import METRICS_ROUTES, record_request
 from ghostfolio_plaid.request_limits import BodyGuard
+from ghostfolio_plaid.request_log import RequestLogMiddleware
 from ghostfolio_plaid.resolvers.services import Services, build_services
 from ghostfolio_plaid.rest_compat.errors import nest_error
 from ghostfolio_plaid.rest_compat.openapi import openapi_json
@@ -52,7 +54,8 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         install_redaction(settings.secret_values())
         app.state.services = services or build_services(settings)
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+        config = tortoise_config(settings.database_url, statement_timeout=API_STATEMENT_TIMEOUT_SECONDS)
+        async with RegisterTortoise(app, config=config):
             await Tortoise.get_connection("default").execute_query("SELECT 1")
             if companion is None:
                 yield
@@ -66,6 +69,7 @@ def create_app(
         routes=[
             *HEALTH_ROUTES,
             *METRICS_ROUTES,
+            *FAVICON_ROUTES,
             *(asset_routes() if settings.enable_graphiql else []),
             Route(
                 "/graphql",
@@ -87,5 +91,5 @@ def create_app(
 def create_app_from_env() -> Starlette:
     """For ``uvicorn --factory`` with several worker processes: each reads the environment itself."""
     settings = Settings.from_env()
-    configure_logging(settings.secret_values())
+    configure_logging(settings.secret_values(), log_format=settings.log_format or "json")
     return create_app(settings)

@@ -15,6 +15,8 @@ from jwt.warnings import InsecureKeyLengthWarning
 from ghostfolio_plaid.errors import Unauthenticated
 
 ALGORITHM = "HS256"
+CLOCK_SKEW_SECONDS = 30
+"""Ghostfolio's host and ours may disagree by a few seconds: a token issued "in the future" is still good."""
 
 
 def user_id_from_authorization(header: str | None, secret: str) -> str:
@@ -30,14 +32,20 @@ def user_id_from_token(token: str, secret: str) -> str:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", InsecureKeyLengthWarning)
-            claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "id"]})
+            claims = jwt.decode(
+                token,
+                secret,
+                algorithms=[ALGORITHM],
+                options={"require": ["exp", "id"]},
+                leeway=CLOCK_SKEW_SECONDS,
+            )
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("Token expired") from None
     except jwt.InvalidTokenError:
         raise Unauthenticated("Invalid token") from None
     user_id = claims["id"]
-    if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > 255:
-        raise Unauthenticated("Invalid token: the id claim must be a non-empty string")
+    if not isinstance(user_id, str) or not user_id.strip() or len(user_id) > 255 or not user_id.isprintable():
+        raise Unauthenticated("Invalid token: the id claim must be a non-empty printable string")
     return user_id
 
 

@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 import asyncpg
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.exceptions import DBConnectionError
 
 from ghostfolio_plaid.config import DEFAULT_DATABASE_URL
@@ -14,9 +15,22 @@ MODELS_MODULE = "ghostfolio_plaid.models"
 MIGRATIONS_MODULE = "ghostfolio_plaid.models.migrations"
 
 
-def tortoise_config(database_url: str) -> dict[str, Any]:
+CONNECT_TIMEOUT_SECONDS = 5.0
+"""A PostgreSQL that silently drops packets must cost seconds, not asyncpg's default minute."""
+API_STATEMENT_TIMEOUT_SECONDS = 5.0
+"""The API's statements are small; one stuck on a dead connection answers 503 instead of hanging."""
+
+
+def tortoise_config(database_url: str, *, statement_timeout: float | None = None) -> dict[str, Any]:
+    """``statement_timeout`` bounds each statement on the client side (the API sets it; long syncs do not)."""
+    connection: str | dict[str, Any] = database_url
+    if not database_url.startswith("sqlite://"):
+        connection = expand_db_url(database_url)
+        connection["credentials"].setdefault("timeout", CONNECT_TIMEOUT_SECONDS)
+        if statement_timeout is not None:
+            connection["credentials"].setdefault("command_timeout", statement_timeout)
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection},
         "apps": {
             "models": {
                 "models": [MODELS_MODULE],

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import plaid
 import urllib3
 from plaid.api import plaid_api
+from plaid.model.accounts_get_request import AccountsGetRequest
 from plaid.model.country_code import CountryCode
 from plaid.model.investments_holdings_get_request import InvestmentsHoldingsGetRequest
 from plaid.model.investments_transactions_get_request import InvestmentsTransactionsGetRequest
@@ -53,6 +54,16 @@ class LinkToken:
 class ExchangedItem:
     access_token: str
     item_id: str
+
+
+@dataclass(frozen=True)
+class PlaidAccount:
+    account_id: str
+    name: str
+    type: str
+    subtype: str | None
+    mask: str | None
+    currency: str | None
 
 
 @dataclass(frozen=True)
@@ -123,6 +134,25 @@ class PlaidClient:
             consent_expires_at=_parse_time(expires) if expires else None,
             error_code=error.get("error_code"),
         )
+
+    async def get_accounts(self, access_token: str) -> list[PlaidAccount]:
+        """The accounts the item gives access to, as Plaid knows them (``/accounts/get``)."""
+        answer = await self._call(self._api.accounts_get, AccountsGetRequest(access_token=access_token))
+        try:
+            return [
+                PlaidAccount(
+                    account_id=str(account["account_id"]),
+                    name=str(account.get("name") or account.get("official_name") or account["account_id"]),
+                    type=str(account.get("type") or "other"),
+                    subtype=account.get("subtype"),
+                    mask=account.get("mask"),
+                    currency=(account.get("balances") or {}).get("iso_currency_code")
+                    or (account.get("balances") or {}).get("unofficial_currency_code"),
+                )
+                for account in answer["accounts"]
+            ]
+        except (KeyError, TypeError, AttributeError):
+            raise PlaidUnavailable("Plaid answered /accounts/get with an unexpected body") from None
 
     async def remove_item(self, access_token: str) -> None:
         await self._call(self._api.item_remove, ItemRemoveRequest(access_token=access_token))

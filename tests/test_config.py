@@ -73,3 +73,11 @@ def test_secrets_stay_out_of_repr() -> None:
     settings = Settings.from_env({**BASE, "PLAID_SECRET": "top-secret-value", "PLAID_ENCRYPTION_KEY": KEY.hex()})
     assert "top-secret-value" not in repr(settings)
     assert "a-long-enough-secret" not in repr(settings)
+
+
+@pytest.mark.parametrize("products", ["balance", "investments,balance"])
+def test_balance_is_refused_as_a_plaid_product(products: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({**BASE, "PLAID_PRODUCTS": products})
+    (problem,) = caught.value.problems
+    assert problem.startswith("PLAID_PRODUCTS: balance is not a Plaid Link product")

@@ -8,7 +8,7 @@ import uuid
 import httpx
 from starlette.applications import Starlette
 
-from ghostfolio_plaid.models import SyncJob, SyncStatus
+from ghostfolio_plaid.models import SyncJob, SyncStatus, SyncTrigger
 from ghostfolio_plaid.plaid_emulator import EmulatorServer
 from tests.linking import exchange_body, sandbox_public_token
 from tests.processes import command, run_command
@@ -49,9 +49,9 @@ async def test_link_exchange_list_sync_conflict_work_disconnect(
         assert exchanged.status_code == 201
         item_id = exchanged.json()["plaidItemId"]
         assert [i["id"] for i in (await http.get(f"{api}/items")).json()["items"]] == [item_id]
-        sync = await http.post(f"{api}/sync/{item_id}")
-        assert sync.status_code == 202
-        job_id = sync.json()["jobId"]
+        first_sync = await SyncJob.get(plaid_item_id=item_id)
+        assert (first_sync.trigger, first_sync.status) == (SyncTrigger.LINK, SyncStatus.QUEUED)
+        job_id = str(first_sync.id)
         assert (await http.post(f"{api}/sync/{item_id}")).status_code == 409
 
         await run_command(process_env, "worker", "--burst")

@@ -15,9 +15,10 @@ from ghostfolio_plaid.app import create_app
 from ghostfolio_plaid.config import Settings
 from ghostfolio_plaid.models import PlaidItem
 from ghostfolio_plaid.plaid_emulator import EmulatorServer
+from ghostfolio_plaid.resolvers import link
 from ghostfolio_plaid.workers.sync import SyncServices, execute_sync
 from tests.conftest import Caller, SQLCounter, emulator_call
-from tests.linking import ACCOUNTS, link_item, link_seeded_item, sandbox_public_token
+from tests.linking import forget_first_sync, link_item, link_seeded_item, listed_accounts, seed_item
 
 ITEMS = (
     "{ plaidItems { id institutionId institutionName status accountCount disconnectedAt error "
@@ -51,25 +52,27 @@ mutation($input: ExchangePublicTokenInput!) {
 async def test_exchange_then_list_with_accounts(
     client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller
 ) -> None:
+    seeded, plaid_accounts = await seed_item(emulator)
     body = await gql(
         client,
         EXCHANGE,
         alice,
         input={
-            "publicToken": await sandbox_public_token(emulator),
+            "publicToken": seeded["public_token"],
             "institutionId": "ins_109508",
             "institutionName": "First Platypus Bank",
-            "accounts": ACCOUNTS,
+            "accounts": listed_accounts(plaid_accounts)[:2],
         },
     )
     payload = body["data"]["exchangePublicToken"]
-    assert [a["plaidAccountId"] for a in payload["accounts"]] == [a["id"] for a in ACCOUNTS]
+    await forget_first_sync(payload["plaidItemId"])
+    assert [a["plaidAccountId"] for a in payload["accounts"]] == [a["account_id"] for a in plaid_accounts]
     listed = (await gql(client, ITEMS, alice))["data"]["plaidItems"]
     assert [item["id"] for item in listed] == [payload["plaidItemId"]]
     (item,) = listed
     assert item["status"] == "ACTIVE"
-    assert item["accountCount"] == 2
-    assert {a["name"] for a in item["accounts"]} == {"Plaid Brokerage", "Plaid IRA"}
+    assert item["accountCount"] == 4
+    assert {a["name"] for a in item["accounts"]} == {"My Brokerage", "My IRA", "Plaid 401k", "Plaid Checking"}
     assert all(Decimal(a["balance"]) == 0 and a["currency"] == "USD" for a in item["accounts"])
 
 
@@ -115,7 +118,7 @@ async def test_disconnect_returns_the_item(client: httpx.AsyncClient, emulator: 
         id=item_id,
     )
     item = body["data"]["disconnectPlaidItem"]
-    assert item["status"] == "DISCONNECTED" and item["disconnectedAt"] and item["accountCount"] == 2
+    assert item["status"] == "DISCONNECTED" and item["disconnectedAt"] and item["accountCount"] == 4
 
 
 @pytest.mark.parametrize(
@@ -168,17 +171,43 @@ async def test_plaid_errors_carry_plaids_code(
 
 
 async def test_unexpected_errors_are_masked(
-    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, caplog: pytest.LogCaptureFixture
+    client: httpx.AsyncClient,
+    emulator: EmulatorServer,
+    alice: Caller,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     item_id = (await link_item(client, emulator, alice))["plaidItemId"]
-    await PlaidItem.filter(id=item_id).update(access_token="v1.deadbeef.AAAA")
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("a bug with a secret detail")
+
+    monkeypatch.setattr(link, "create_update_link_token", broken)
     body = await gql(
         client, "mutation($id: ID!) { reauthPlaidItem(plaidItemId: $id) { linkToken } }", alice, id=item_id
     )
     (error,) = body["errors"]
     assert error == {**error, "message": "Internal server error", "extensions": {"code": "INTERNAL"}}
     (logged,) = [r for r in caplog.records if r.name == "ghostfolio_plaid.schema"]
-    assert logged.levelname == "ERROR" and "DecryptionError" in (logged.exc_text or "")
+    assert logged.levelname == "ERROR" and "RuntimeError" in (logged.exc_text or "")
+
+
+async def test_an_item_whose_access_token_is_unreadable_says_so_and_can_be_disconnected(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller
+) -> None:
+    item_id = (await link_item(client, emulator, alice))["plaidItemId"]
+    await PlaidItem.filter(id=item_id).update(access_token="v1.deadbeef.AAAA")
+    for mutation in (
+        "reauthPlaidItem(plaidItemId: $id) { linkToken }",
+        "completePlaidItemReauth(plaidItemId: $id) { id }",
+    ):
+        (error,) = (await gql(client, f"mutation($id: ID!) {{ {mutation} }}", alice, id=item_id))["errors"]
+        assert error["extensions"]["code"] == "CONFLICT"
+        assert "PLAID_ENCRYPTION_KEY" in error["message"] and "disconnect" in error["message"]
+    disconnected = await gql(
+        client, "mutation($id: ID!) { disconnectPlaidItem(plaidItemId: $id) { status } }", alice, id=item_id
+    )
+    assert disconnected["data"]["disconnectPlaidItem"]["status"] == "DISCONNECTED"
 
 
 async def test_item_list_costs_constant_queries(

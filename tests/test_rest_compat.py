@@ -5,16 +5,17 @@ from __future__ import annotations
 import logging
 import uuid
 
+import asyncpg
 import httpx
 import pytest
 from rq.job import Job
 from starlette.applications import Starlette
 
 from ghostfolio_plaid.job_queue import SyncQueue
-from ghostfolio_plaid.models import Account, PlaidItem, SyncJob, SyncStatus, User
+from ghostfolio_plaid.models import Account, PlaidItem, Platform, SyncJob, SyncStatus, SyncTrigger, User
 from ghostfolio_plaid.plaid_emulator import EmulatorServer
 from tests.conftest import Caller, emulator_call, plaid_post
-from tests.linking import ACCOUNTS, exchange_body, link_item, sandbox_public_token
+from tests.linking import DISPLAY_NAMES, exchange_body, link_item, listed_accounts, sandbox_public_token, seed_item
 
 API = "/api/v1/plaid"
 
@@ -43,20 +44,98 @@ async def test_link_token(client: httpx.AsyncClient, alice: Caller) -> None:
 async def test_exchange_creates_item_and_accounts(
     client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller
 ) -> None:
-    body = await link_item(client, emulator, alice)
+    seeded, plaid_accounts = await seed_item(emulator)
+    listed = listed_accounts(plaid_accounts)[:2]
+    response = await client.post(
+        f"{API}/exchange-token", json=exchange_body(seeded["public_token"], listed), headers=alice.headers
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
     assert set(body) == {"plaidItemId", "accounts"}
-    assert [(a["plaidAccountId"], a["name"]) for a in body["accounts"]] == [(a["id"], a["name"]) for a in ACCOUNTS]
+    assert [(a["plaidAccountId"], a["name"]) for a in body["accounts"]] == [
+        (a["account_id"], name)
+        for a, name in zip(plaid_accounts, [*DISPLAY_NAMES, *(a["name"] for a in plaid_accounts[2:])], strict=True)
+    ]
     item = await PlaidItem.get(id=body["plaidItemId"])
     assert item.user_id == alice.id
     assert await User.exists(id=alice.id)
     assert item.institution_id == "ins_109508"
     assert "access-" not in item.access_token
-    rows = await Account.filter(plaid_item_id=item.id).order_by("plaid_account_id")
+    rows = await Account.filter(plaid_item_id=item.id)
     assert {str(r.id) for r in rows} == {a["accountId"] for a in body["accounts"]}
-    assert {(r.account_type, r.account_subtype, r.mask) for r in rows} == {
-        ("investment", "brokerage", "1234"),
-        ("investment", "ira", "5678"),
+    assert {(r.plaid_account_id, r.account_type, r.account_subtype, r.mask) for r in rows} == {
+        (a["account_id"], a["type"], a["subtype"], a["mask"]) for a in plaid_accounts
     }
+
+
+async def test_exchange_links_the_accounts_plaid_reports_when_the_body_lists_none(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller
+) -> None:
+    seeded, plaid_accounts = await seed_item(emulator)
+    response = await client.post(
+        f"{API}/exchange-token", json=exchange_body(seeded["public_token"], []), headers=alice.headers
+    )
+    assert response.status_code == 201, response.text
+    assert [(a["plaidAccountId"], a["name"]) for a in response.json()["accounts"]] == [
+        (a["account_id"], a["name"]) for a in plaid_accounts
+    ]
+
+
+async def test_exchange_with_an_account_plaid_does_not_know_is_400_and_removes_the_item_at_plaid(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller
+) -> None:
+    seeded, plaid_accounts = await seed_item(emulator)
+    listed = [*listed_accounts(plaid_accounts), {"id": "made-up-account", "name": "Dead", "type": "investment"}]
+    before = (await PlaidItem.all().count(), await Account.all().count(), await SyncJob.all().count())
+    response = await client.post(
+        f"{API}/exchange-token", json=exchange_body(seeded["public_token"], listed), headers=alice.headers
+    )
+    assert_nest_error(response, 400, "'made-up-account' is not an account of this item at Plaid")
+    assert (await PlaidItem.all().count(), await Account.all().count(), await SyncJob.all().count()) == before
+    gone = await plaid_post(emulator, "/accounts/get", {"access_token": seeded["access_token"]})
+    assert gone["error_code"] == "ITEM_NOT_FOUND"
+
+
+async def test_linking_starts_the_first_sync(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, app: Starlette
+) -> None:
+    body = await link_item(client, emulator, alice, keep_first_sync=True)
+    (job,) = await SyncJob.filter(plaid_item_id=body["plaidItemId"])
+    assert (job.trigger, job.status) == (SyncTrigger.LINK, SyncStatus.QUEUED)
+    assert str(job.id) in app.state.services.queue.queue.job_ids
+
+
+async def test_linking_still_succeeds_when_the_queue_is_down(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, app: Starlette
+) -> None:
+    services = app.state.services
+    working = services.queue
+    services.queue = SyncQueue("redis://127.0.0.1:1/5", "unreachable")
+    try:
+        body = await link_item(client, emulator, alice, keep_first_sync=True)
+    finally:
+        services.queue = working
+    assert await PlaidItem.exists(id=body["plaidItemId"])
+    assert await SyncJob.filter(plaid_item_id=body["plaidItemId"]).count() == 0
+
+
+async def test_a_database_failure_while_linking_removes_the_item_at_plaid_and_says_so(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def connection_lost(*args: object, **kwargs: object) -> None:
+        raise asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+
+    monkeypatch.setattr(Platform, "get_or_create", connection_lost)
+    seeded, plaid_accounts = await seed_item(emulator)
+    response = await client.post(
+        f"{API}/exchange-token",
+        json=exchange_body(seeded["public_token"], listed_accounts(plaid_accounts)),
+        headers=alice.headers,
+    )
+    assert_nest_error(response, 503, "removed at Plaid")
+    assert not await PlaidItem.exists(user_id=alice.id)
+    gone = await plaid_post(emulator, "/accounts/get", {"access_token": seeded["access_token"]})
+    assert gone["error_code"] == "ITEM_NOT_FOUND"
 
 
 async def test_exchange_rejects_invalid_and_reused_public_tokens(
@@ -173,7 +252,7 @@ async def test_items_lists_only_the_callers_items(
     assert entry["id"] == linked["plaidItemId"]
     assert entry["institutionId"] == "ins_109508"
     assert entry["institutionName"] == "First Platypus Bank"
-    assert entry["accountCount"] == 2
+    assert entry["accountCount"] == 4
     assert entry["lastSyncedAt"] is None and entry["error"] is None and entry["consentExpiresAt"] is None
     assert entry["createdAt"].endswith("Z")
     assert entry["status"] == "ACTIVE"
@@ -200,7 +279,7 @@ async def test_disconnect_removes_at_plaid_and_keeps_accounts(
     assert (await emulator_paths(emulator)).count("/item/remove") == removals_before + 1
     item = await PlaidItem.get(id=item_id)
     assert item.disconnected_at is not None
-    assert await Account.filter(plaid_item_id=item_id).count() == 2
+    assert await Account.filter(plaid_item_id=item_id).count() == 4
     sync = await client.post(f"{API}/sync/{item_id}", headers=alice.headers)
     assert_nest_error(sync, 409, "disconnected")
     (entry,) = (await client.get(f"{API}/items", headers=alice.headers)).json()["items"]

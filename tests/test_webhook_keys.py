@@ -48,15 +48,39 @@ async def test_expired_keys_are_refused() -> None:
     assert await WebhookKeyCache(plaid.fetch).get(plaid.signer.kid) is None
 
 
-async def test_unknown_kids_are_remembered_and_fetches_are_budgeted() -> None:
+async def test_unknown_kids_are_remembered_and_fetches_are_budgeted_per_source() -> None:
     plaid = FakePlaid(WebhookSigner())
-    cache = WebhookKeyCache(plaid.fetch, fetches_per_minute=3)
+    cache = WebhookKeyCache(plaid.fetch, fetches_per_minute_per_source=3)
     for _ in range(5):
-        assert await cache.get("unknown-kid") is None
+        assert await cache.get("unknown-kid", "203.0.113.7") is None
     assert plaid.calls == ["unknown-kid"]
     for n in range(10):
-        assert await cache.get(f"random-{n}") is None
+        assert await cache.get(f"random-{n}", "203.0.113.7") is None
     assert len(plaid.calls) == 3
+
+
+async def test_a_flood_from_one_source_leaves_other_senders_their_fetches() -> None:
+    plaid = FakePlaid(WebhookSigner())
+    cache = WebhookKeyCache(plaid.fetch, fetches_per_minute_per_source=3)
+    for n in range(50):
+        await cache.get(f"random-{n}", "203.0.113.7")
+    assert await cache.get(plaid.signer.kid, "52.21.26.131") is not None
+
+
+async def test_with_no_valid_key_cached_a_fetch_is_kept_in_reserve_beyond_the_overall_budget() -> None:
+    plaid = FakePlaid(WebhookSigner())
+    cache = WebhookKeyCache(plaid.fetch, fetches_per_minute=5, fetches_per_minute_per_source=1)
+    for n in range(20):
+        await cache.get(f"random-{n}", f"198.51.100.{n}")
+    assert len(plaid.calls) == 6  # five within the budget, one from the reserve
+    await asyncio.sleep(0)
+    cache._last_reserve -= 10  # the reserve interval has passed
+    assert await cache.get(plaid.signer.kid, "52.21.26.131") is not None
+    calls = len(plaid.calls)
+    cache._last_reserve -= 10
+    for n in range(20):
+        await cache.get(f"later-{n}", f"192.0.2.{n}")
+    assert len(plaid.calls) == calls  # a valid key is cached: the reserve stays closed
 
 
 async def test_plaid_down_is_unavailable_not_a_rejection() -> None:

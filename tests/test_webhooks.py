@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import time
 import uuid
@@ -25,7 +26,7 @@ from ghostfolio_plaid.plaid_emulator.signing import WebhookSigner
 from ghostfolio_plaid.resolvers.webhook_keys import WebhookKeyCache
 from ghostfolio_plaid.workers.sync import SyncServices, execute_sync
 from tests.conftest import Caller, emulator_call, plaid_post
-from tests.linking import link_seeded_item
+from tests.linking import forget_first_sync, link_seeded_item
 
 HOOK = "/api/v1/plaid/webhook"
 
@@ -140,28 +141,56 @@ async def test_unknown_items_types_and_codes_are_acknowledged_without_writes(
     assert await state_of(row_id) == before
 
 
-async def test_a_flood_of_random_kids_costs_a_bounded_number_of_key_fetches(
+async def test_a_flood_of_random_kids_costs_a_bounded_number_of_key_fetches_and_genuine_webhooks_get_through(
     client: httpx.AsyncClient, emulator: EmulatorServer, item: tuple[str, str], app: Starlette
 ) -> None:
     services = app.state.services
     original = services.webhook_keys
-    services.webhook_keys = WebhookKeyCache(services.plaid.get_webhook_verification_key, fetches_per_minute=5)
+    services.webhook_keys = WebhookKeyCache(
+        services.plaid.get_webhook_verification_key, fetches_per_minute=5, fetches_per_minute_per_source=3
+    )
+    attacker = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=("203.0.113.7", 4000)), base_url="http://testserver"
+    )
     try:
         body = payload(item[1])
         key = ec.generate_private_key(ec.SECP256R1())
-        claims = {"iat": int(time.time()), "request_body_sha256": "0" * 64}
+        claims = {"iat": int(time.time()), "request_body_sha256": hashlib.sha256(body).hexdigest()}
         tokens = [jwt.encode(claims, key, algorithm="ES256", headers={"kid": str(uuid.uuid4())}) for _ in range(40)]
         tokens += [tokens[0]] * 20
         responses = await asyncio.gather(
-            *(client.post(HOOK, content=body, headers={"Plaid-Verification": t}) for t in tokens)
+            *(attacker.post(HOOK, content=body, headers={"Plaid-Verification": t}) for t in tokens)
         )
         assert {r.status_code for r in responses} == {401}
-        assert services.webhook_keys.fetches == 5
+        assert services.webhook_keys.fetches == 3
         valid = await client.post(HOOK, content=body, headers=signed(emulator, body))
-        assert valid.status_code == 401
+        assert valid.status_code == 200, valid.text
+        assert services.webhook_keys.fetches == 4
+    finally:
+        await attacker.aclose()
+        services.webhook_keys = original
+
+
+async def test_stale_or_mismatched_tokens_never_cost_a_key_fetch(
+    client: httpx.AsyncClient, item: tuple[str, str], app: Starlette
+) -> None:
+    services = app.state.services
+    original = services.webhook_keys
+    services.webhook_keys = WebhookKeyCache(services.plaid.get_webhook_verification_key)
+    try:
+        body = payload(item[1])
+        key = ec.generate_private_key(ec.SECP256R1())
+        digest = hashlib.sha256(body).hexdigest()
+        for claims in (
+            {"iat": int(time.time()), "request_body_sha256": "0" * 64},
+            {"iat": int(time.time()) - 3600, "request_body_sha256": digest},
+            {"request_body_sha256": digest},
+        ):
+            token = jwt.encode(claims, key, algorithm="ES256", headers={"kid": str(uuid.uuid4())})
+            assert (await client.post(HOOK, content=body, headers={"Plaid-Verification": token})).status_code == 401
+        assert services.webhook_keys.fetches == 0
     finally:
         services.webhook_keys = original
-    assert (await client.post(HOOK, content=body, headers=signed(emulator, body))).status_code == 200
 
 
 async def test_known_key_is_fetched_once(
@@ -198,15 +227,28 @@ async def served_item(
         ],
     }
     response = await client.post("/api/v1/plaid/exchange-token", json=body, headers=alice.headers)
+    await forget_first_sync(response.json()["plaidItemId"])
     return response.json()["plaidItemId"], seeded["item_id"], seeded["access_token"]
 
 
 async def fire(emulator: EmulatorServer, access_token: str, code: str, kind: str | None = None) -> dict[str, Any]:
+    """Fire a webhook as a client can at Plaid's sandbox (``/sandbox/item/fire_webhook``) and wait for it."""
     before = len((await emulator_call(emulator, "GET", "/emulator/webhooks"))["webhooks"])
     body: dict[str, Any] = {"access_token": access_token, "webhook_code": code}
     if kind:
         body["webhook_type"] = kind
     assert (await plaid_post(emulator, "/sandbox/item/fire_webhook", body))["webhook_fired"] is True
+    return await delivered(emulator, before)
+
+
+async def send(emulator: EmulatorServer, plaid_item_id: str, code: str) -> dict[str, Any]:
+    """Have the emulator send a webhook Plaid sends but its sandbox does not let a client fire."""
+    before = len((await emulator_call(emulator, "GET", "/emulator/webhooks"))["webhooks"])
+    await emulator_call(emulator, "POST", "/emulator/webhooks", {"item_id": plaid_item_id, "webhook_code": code})
+    return await delivered(emulator, before)
+
+
+async def delivered(emulator: EmulatorServer, before: int) -> dict[str, Any]:
     for _ in range(200):
         deliveries = (await emulator_call(emulator, "GET", "/emulator/webhooks"))["webhooks"]
         if len(deliveries) > before:
@@ -231,10 +273,10 @@ async def test_default_update_enqueues_one_webhook_sync(
 async def test_item_codes_update_the_item(
     emulator: EmulatorServer, served_item: tuple[str, str, str], client: httpx.AsyncClient, alice: Caller
 ) -> None:
-    row_id, _, token = served_item
+    row_id, plaid_item_id, token = served_item
     await fire(emulator, token, "NEW_ACCOUNTS_AVAILABLE")
     assert (await PlaidItem.get(id=row_id)).new_accounts_available is True
-    await fire(emulator, token, "PENDING_EXPIRATION")
+    await send(emulator, plaid_item_id, "PENDING_EXPIRATION")
     item = await PlaidItem.get(id=row_id)
     assert item.error == "PENDING_EXPIRATION" and item.consent_expires_at is not None
     assert item.consent_expires_at > datetime.now(UTC)
@@ -245,7 +287,7 @@ async def test_item_codes_update_the_item(
     assert (
         await SyncJob.filter(plaid_item_id=row_id, trigger=SyncTrigger.WEBHOOK, status=SyncStatus.QUEUED).count() == 1
     )
-    await fire(emulator, token, "WEBHOOK_UPDATE_ACKNOWLEDGED")
+    await send(emulator, plaid_item_id, "WEBHOOK_UPDATE_ACKNOWLEDGED")
     await fire(emulator, token, "PENDING_DISCONNECT")
     assert (await PlaidItem.get(id=row_id)).error == "PENDING_DISCONNECT"
     await SyncJob.filter(plaid_item_id=row_id).update(status=SyncStatus.SUCCEEDED)

@@ -1,9 +1,13 @@
 """Plaid's webhook signing keys, cached by ``kid``.
 
 A known key is reused until its ``expired_at`` (and re-read hourly, so a key Plaid expires is noticed). An
-unknown kid costs one fetch: concurrent requests for it wait on the same fetch, a kid Plaid does not know is
-remembered as unknown for a while, and all fetches share a small per-minute budget, so a flood of random kids
-cannot turn into a flood of calls to Plaid.
+unknown kid costs one fetch: concurrent requests for it wait on the same fetch, and a kid Plaid does not know
+is remembered as unknown for a while.
+
+Fetches are budgeted per source (the sender's address) and overall, so a flood of random kids cannot turn into
+a flood of calls to Plaid, and cannot spend the budget of Plaid's own deliveries either. While no valid key is
+cached at all (after a restart, or once Plaid's key expired), one fetch every few seconds is kept in reserve
+beyond the overall budget, so a genuine webhook still gets its key during a flood.
 """
 
 from __future__ import annotations
@@ -37,26 +41,32 @@ class WebhookKeyCache:
         *,
         refresh_seconds: float = 3600,
         unknown_seconds: float = 300,
-        fetches_per_minute: int = 10,
+        fetches_per_minute: int = 60,
+        fetches_per_minute_per_source: int = 10,
+        reserve_interval_seconds: float = 2.0,
         max_entries: int = 1000,
+        max_sources: int = 10000,
     ) -> None:
         self._fetch = fetch
         self._refresh = refresh_seconds
         self._unknown = unknown_seconds
-        self._budget = fetches_per_minute
-        self._window_start = 0.0
-        self._spent = 0
+        self._overall = _Budget(fetches_per_minute)
+        self._per_source = fetches_per_minute_per_source
+        self._sources: OrderedDict[str, _Budget] = OrderedDict()
+        self._max_sources = max_sources
+        self._reserve_interval = reserve_interval_seconds
+        self._last_reserve = -reserve_interval_seconds
         self._max_entries = max_entries
         self._entries: OrderedDict[str, CachedKey] = OrderedDict()
         self._inflight: dict[str, asyncio.Future[CachedKey | None]] = {}
         self.fetches = 0
 
-    async def get(self, kid: str) -> jwt.PyJWK | None:
+    async def get(self, kid: str, source: str = "unknown") -> jwt.PyJWK | None:
         """The usable key for ``kid``, or None when Plaid has no such key (or it has expired)."""
         now = time.time()
         entry = self._fresh(kid, now)
         if entry is None:
-            entry = await self._load(kid)
+            entry = await self._load(kid, source)
         if entry is None or entry.key is None:
             return None
         if entry.expired_at is not None and entry.expired_at <= now:
@@ -70,11 +80,11 @@ class WebhookKeyCache:
         ttl = self._unknown if entry.key is None else self._refresh
         return entry if now - entry.stored_at < ttl else None
 
-    async def _load(self, kid: str) -> CachedKey | None:
+    async def _load(self, kid: str, source: str) -> CachedKey | None:
         pending = self._inflight.get(kid)
         if pending is not None:
             return await asyncio.shield(pending)
-        if not self._spend():
+        if not self._spend(source):
             return self._entries.get(kid)
         future: asyncio.Future[CachedKey | None] = asyncio.get_running_loop().create_future()
         self._inflight[kid] = future
@@ -114,11 +124,43 @@ class WebhookKeyCache:
             self._entries.popitem(last=False)
         return entry
 
-    def _spend(self) -> bool:
+    def _spend(self, source: str) -> bool:
         now = time.monotonic()
-        if now - self._window_start >= 60:
-            self._window_start, self._spent = now, 0
-        if self._spent >= self._budget:
+        own = self._sources.pop(source, None) or _Budget(self._per_source)
+        self._sources[source] = own
+        while len(self._sources) > self._max_sources:
+            self._sources.popitem(last=False)
+        if not own.available(now):
             return False
-        self._spent += 1
+        if not self._overall.available(now):
+            if self._has_valid_key() or now - self._last_reserve < self._reserve_interval:
+                return False
+            self._last_reserve = now
+        else:
+            self._overall.spend()
+        own.spend()
         return True
+
+    def _has_valid_key(self) -> bool:
+        now = time.time()
+        return any(
+            entry.key is not None and (entry.expired_at is None or entry.expired_at > now)
+            for entry in self._entries.values()
+        )
+
+
+class _Budget:
+    """So many fetches per 60-second window."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self.window_start = -60.0
+        self.spent = 0
+
+    def available(self, now: float) -> bool:
+        if now - self.window_start >= 60:
+            self.window_start, self.spent = now, 0
+        return self.spent < self.per_minute
+
+    def spend(self) -> None:
+        self.spent += 1

@@ -30,24 +30,36 @@ SYNC_TYPES = frozenset({"HOLDINGS", "INVESTMENTS_TRANSACTIONS"})
 CLOCK_SKEW_SECONDS = 30
 
 
-async def verify(services: Services, token: str | None, raw_body: bytes) -> None:
+async def verify(services: Services, token: str | None, raw_body: bytes, source: str = "unknown") -> None:
+    """Plaid's algorithm. The claims are checked before the key is looked up too (unverified, so only as a
+    filter): a stale or mismatched token never costs a key fetch."""
     if not token:
         raise Unauthenticated("Missing Plaid-Verification header")
     try:
         header = jwt.get_unverified_header(token)
+        unverified = jwt.decode(token, options={"verify_signature": False})
     except jwt.InvalidTokenError:
         raise Unauthenticated("Plaid-Verification is not a JWT") from None
     kid = header.get("kid")
     if header.get("alg") != "ES256" or not isinstance(kid, str) or not kid:
         raise Unauthenticated("Plaid-Verification must be an ES256 JWT with a kid")
-    key = await services.webhook_keys.get(kid)
+    _check_claims(services, unverified, raw_body)
+    key = await services.webhook_keys.get(kid, source)
     if key is None:
         raise Unauthenticated("Plaid-Verification names an unknown or expired key")
     try:
         claims = jwt.decode(token, key, algorithms=["ES256"], options={"require": ["iat"]}, leeway=CLOCK_SKEW_SECONDS)
     except jwt.InvalidTokenError:
         raise Unauthenticated("Plaid-Verification signature is invalid") from None
-    if time.time() - float(claims["iat"]) > services.settings.webhook_max_age_seconds:
+    _check_claims(services, claims, raw_body)
+
+
+def _check_claims(services: Services, claims: dict[str, Any], raw_body: bytes) -> None:
+    issued = claims.get("iat")
+    if not isinstance(issued, int | float) or isinstance(issued, bool):
+        raise Unauthenticated("Plaid-Verification has no iat")
+    age = time.time() - float(issued)
+    if age > services.settings.webhook_max_age_seconds or age < -CLOCK_SKEW_SECONDS:
         raise Unauthenticated("Plaid-Verification is too old")
     claimed = claims.get("request_body_sha256")
     if not isinstance(claimed, str) or not hmac.compare_digest(
@@ -68,11 +80,12 @@ def parse(raw_body: bytes) -> dict[str, Any]:
     return payload
 
 
-async def handle_webhook(services: Services, token: str | None, raw_body: bytes) -> None:
+async def handle_webhook(services: Services, token: str | None, raw_body: bytes, source: str = "unknown") -> None:
+    """``source`` is the sender's address: key fetches are budgeted per sender."""
     if len(raw_body) > services.settings.webhook_max_body_bytes:
         raise BadUserInput("Webhook body is too large")
     try:
-        await verify(services, token, raw_body)
+        await verify(services, token, raw_body, source)
     except Unauthenticated:
         WEBHOOKS.labels("rejected").inc()
         raise

@@ -130,7 +130,8 @@ async def webhook(request: Request, services: Services) -> Response:
     if not services.settings.enable_feature_plaid:
         raise FeatureDisabled("The Plaid integration is disabled")
     raw = await limited_body(request, services.settings.webhook_max_body_bytes)
-    await webhooks.handle_webhook(services, request.headers.get("plaid-verification"), raw)
+    source = request.client.host if request.client else "unknown"
+    await webhooks.handle_webhook(services, request.headers.get("plaid-verification"), raw, source)
     return Response(status_code=200)
 
 
