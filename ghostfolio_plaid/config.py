@@ -10,13 +10,16 @@ import binascii
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
-from ghostfolio_plaid.crypto import TokenCipher
 from ghostfolio_plaid.errors import ConfigError
 
+if TYPE_CHECKING:  # loaded by cipher() only: ``token`` and ``--help`` need no cryptography
+    from ghostfolio_plaid.crypto import TokenCipher
+
 PlaidEnv = Literal["sandbox", "production", "emulator"]
+LogFormat = Literal["json", "text"]
 
 PLAID_HOSTS: dict[str, str] = {
     "sandbox": "https://sandbox.plaid.com",
@@ -31,7 +34,6 @@ KNOWN_PRODUCTS = frozenset(
         "identity",
         "assets",
         "liabilities",
-        "balance",
         "investments_auth",
     }
 )
@@ -76,6 +78,15 @@ class Settings:
     max_body_bytes: int = 1048576
     webhook_max_age_seconds: int = 300
     webhook_max_body_bytes: int = 65536
+    log_format: LogFormat | None = None
+    """``None`` when LOG_FORMAT is unset: each command picks its own (JSON for services, text for people)."""
+    metrics_token: str = field(default="", repr=False)
+    ghostfolio_url: str | None = None
+    """Set: the connector is on, and ``JWT_SECRET_KEY`` is Ghostfolio's own secret."""
+    ghostfolio_data_source: str = "YAHOO"
+    ghostfolio_timeout_seconds: float = 30.0
+    ghostfolio_import_batch: int = 500
+    ghostfolio_retry_max_seconds: int = 600
 
     def secret_values(self) -> list[str]:
         """Every configured secret as it could appear in text, for log redaction."""
@@ -83,10 +94,12 @@ class Settings:
         encoded = [
             form for k in keys for form in (base64.b64encode(k).decode(), base64.urlsafe_b64encode(k).decode(), k.hex())
         ]
-        return [value for value in (self.plaid_secret, self.jwt_secret_key, *encoded) if value]
+        return [value for value in (self.plaid_secret, self.jwt_secret_key, *encoded, self.metrics_token) if value]
 
     def cipher(self) -> TokenCipher:
         """The access-token cipher: the newest key encrypts, older ones still decrypt."""
+        from ghostfolio_plaid.crypto import TokenCipher
+
         return TokenCipher(self.plaid_encryption_key, *self.plaid_encryption_old_keys)
 
     def rate_limits_per_minute(self) -> dict[str, int]:
@@ -156,7 +169,16 @@ class _EnvReader:
             max_body_bytes=self.read("MAX_BODY_BYTES", _whole(1024, 104857600), 1048576),
             webhook_max_age_seconds=self.read("WEBHOOK_MAX_AGE_SECONDS", _whole(1, 86400), 300),
             webhook_max_body_bytes=self.read("WEBHOOK_MAX_BODY_BYTES", _whole(1024, 10485760), 65536),
+            log_format=self.read("LOG_FORMAT", _log_format, None),
+            metrics_token=self.read("METRICS_TOKEN", str, ""),
+            ghostfolio_url=self.read("GHOSTFOLIO_URL", _http_url, None),
+            ghostfolio_data_source=self.read("GHOSTFOLIO_DATA_SOURCE", _data_source, "YAHOO"),
+            ghostfolio_timeout_seconds=self.read("GHOSTFOLIO_TIMEOUT_SECONDS", _positive_float, 30.0),
+            ghostfolio_import_batch=self.read("GHOSTFOLIO_IMPORT_BATCH", _whole(1, 10000), 500),
+            ghostfolio_retry_max_seconds=self.read("GHOSTFOLIO_RETRY_MAX_SECONDS", _whole(1, 86400), 600),
         )
+        if settings.ghostfolio_url and not settings.jwt_secret_key and not require_jwt:
+            self.problems.append("JWT_SECRET_KEY: required with GHOSTFOLIO_URL (Ghostfolio's own secret)")
         if require_jwt and not settings.jwt_secret_key:
             self.problems.append("JWT_SECRET_KEY: required (the secret Ghostfolio signs its JWTs with)")
         if enabled:
@@ -259,10 +281,29 @@ def _country_codes(raw: str) -> tuple[str, ...]:
 
 def _products(raw: str) -> tuple[str, ...]:
     products = tuple(p.strip().lower() for p in raw.split(",") if p.strip())
+    if "balance" in products:
+        raise ValueError(
+            "balance is not a Plaid Link product (Plaid answers INVALID_PRODUCT); balances come with every product"
+        )
     unknown = sorted(set(products) - KNOWN_PRODUCTS)
     if not products or unknown:
         raise ValueError(f"unknown Plaid products {unknown or [raw]}; known: {sorted(KNOWN_PRODUCTS)}")
     return products
+
+
+def _log_format(raw: str) -> LogFormat | None:
+    if not raw:
+        return None
+    if raw.lower() in ("json", "text"):
+        return cast(LogFormat, raw.lower())
+    raise ValueError(f"expected json or text, got {raw!r}")
+
+
+def _data_source(raw: str) -> str:
+    """One of Ghostfolio's data sources (``YAHOO``, ``COINGECKO``, ``EOD_HISTORICAL_DATA``, ...)."""
+    if not raw.replace("_", "").isalnum() or not raw.isupper():
+        raise ValueError(f"expected a Ghostfolio data source such as YAHOO, got {raw!r}")
+    return raw
 
 
 def _non_empty(raw: str) -> str:

@@ -14,9 +14,14 @@ code into an HTTP status with one table, so a resolver never needs to know which
     │   ├── BadUserInput            BAD_USER_INPUT
     │   ├── RateLimited             RATE_LIMITED (carries retryAfter, in seconds)
     │   ├── PlaidError              PLAID_ERROR (carries Plaid's error_code)
-    │   └── Unavailable             UNAVAILABLE (a dependency such as Redis is down)
+    │   ├── Unavailable             UNAVAILABLE (a dependency such as Redis is down)
+    │   └── GhostfolioRejected      GHOSTFOLIO_ERROR (Ghostfolio refused what the connector asked of it)
+    ├── GhostfolioError             the Ghostfolio connector could not deliver
+    │   ├── GhostfolioUnavailable   down, 5xx, 429 or a timeout: retried with backoff
+    │   └── GhostfolioRefused       a 4xx refusal (validation): recorded on the item, never retried as is
     └── PlaidApiError               Plaid answered with an error object
         └── PlaidUnavailable        Plaid could not be reached or timed out
+            └── PlaidBadResponse    Plaid answered 200 with a body we cannot trust (shape, incomplete read)
 """
 
 from __future__ import annotations
@@ -81,6 +86,10 @@ class Unavailable(DomainError):
     code = "UNAVAILABLE"
 
 
+class GhostfolioRejected(DomainError):
+    code = "GHOSTFOLIO_ERROR"
+
+
 class PlaidApiError(ServiceError):
     """An error object answered by Plaid; never carries the access token that caused it."""
 
@@ -113,3 +122,29 @@ class PlaidUnavailable(PlaidApiError):
             error_code="PLAID_UNAVAILABLE",
             error_message=reason,
         )
+
+
+class PlaidBadResponse(PlaidUnavailable):
+    """Plaid answered, but not with what its API promises: a field of the wrong type, a missing key, pages
+    that do not add up to the total. Retryable like an outage (Plaid's next answer is usually right), and
+    never acted upon: a sync that meets one writes nothing."""
+
+    def __init__(self, reason: str, *, error_code: str = "PLAID_BAD_RESPONSE") -> None:
+        PlaidApiError.__init__(self, status=502, error_type="API_ERROR", error_code=error_code, error_message=reason)
+
+
+class GhostfolioError(ServiceError):
+    """Talking to Ghostfolio failed; never carries the token the service signed for the call."""
+
+
+class GhostfolioUnavailable(GhostfolioError):
+    """Ghostfolio did not answer usefully (connection, timeout, 5xx, 429): the same call may succeed later."""
+
+
+class GhostfolioRefused(GhostfolioError):
+    """Ghostfolio answered 4xx: the request itself is wrong for this instance (validation, unknown symbol)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"Ghostfolio answered {status}: {message}")
+        self.status = status
+        self.message = message

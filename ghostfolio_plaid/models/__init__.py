@@ -1,6 +1,7 @@
 """Tortoise models, named after Ghostfolio's schema."""
 
 from ghostfolio_plaid.models.account import Account, AccountBalance
+from ghostfolio_plaid.models.ghostfolio import GhostfolioActivity, GhostfolioPush, GhostfolioSymbol
 from ghostfolio_plaid.models.holding import Holding
 from ghostfolio_plaid.models.order import Order, OrderType
 from ghostfolio_plaid.models.plaid_item import PlaidItem
@@ -13,6 +14,9 @@ __all__ = [
     "ACTIVE_SYNC_STATUSES",
     "Account",
     "AccountBalance",
+    "GhostfolioActivity",
+    "GhostfolioPush",
+    "GhostfolioSymbol",
     "Holding",
     "MarketData",
     "Order",

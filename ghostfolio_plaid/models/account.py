@@ -30,6 +30,9 @@ class Account(Model):
     account_subtype = fields.CharField(max_length=64, null=True)
     mask = fields.CharField(max_length=16, null=True)
     is_excluded = fields.BooleanField(default=False)
+    ghostfolio_account_id = fields.CharField(max_length=64, null=True)
+    ghostfolio_balance = fields.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True)
+    ghostfolio_balance_date = fields.DateField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -20,6 +20,10 @@ class PlaidItem(Model):
     error = fields.CharField(max_length=128, null=True)
     disconnected_at = fields.DatetimeField(null=True)
     new_accounts_available = fields.BooleanField(default=False, db_default=False)
+    ghostfolio_pending = fields.IntField(default=0, db_default=0)
+    ghostfolio_attempts = fields.IntField(default=0, db_default=0)
+    ghostfolio_pushed_at = fields.DatetimeField(null=True)
+    ghostfolio_error = fields.CharField(max_length=512, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -16,6 +16,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "RATE_LIMITED": 429,
     "PLAID_ERROR": 500,
     "UNAVAILABLE": 503,
+    "GHOSTFOLIO_ERROR": 502,
     "INTERNAL": 500,
 }
 
