@@ -36,7 +36,7 @@ from plaid.model.products import Products
 from plaid.model.webhook_verification_key_get_request import WebhookVerificationKeyGetRequest
 
 from ghostfolio_plaid.config import Settings
-from ghostfolio_plaid.errors import ConfigError, PlaidApiError, PlaidUnavailable
+from ghostfolio_plaid.errors import ConfigError, PlaidApiError, PlaidBadResponse, PlaidUnavailable
 from ghostfolio_plaid.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -152,7 +152,7 @@ class PlaidClient:
                 for account in answer["accounts"]
             ]
         except (KeyError, TypeError, AttributeError):
-            raise PlaidUnavailable("Plaid answered /accounts/get with an unexpected body") from None
+            raise PlaidBadResponse("Plaid answered /accounts/get with an unexpected body") from None
 
     async def remove_item(self, access_token: str) -> None:
         await self._call(self._api.item_remove, ItemRemoveRequest(access_token=access_token))

@@ -16,6 +16,8 @@ from starlette.applications import Starlette
 from ghostfolio_plaid.config import Settings
 from ghostfolio_plaid.ghostfolio.jobs import deliver, push_job_id
 from ghostfolio_plaid.ghostfolio.payloads import manual_listing
+from ghostfolio_plaid.ghostfolio.status import GhostfolioStatus
+from ghostfolio_plaid.ghostfolio.status import ghostfolio_state as ghostfolio_status
 from ghostfolio_plaid.ghostfolio_emulator import GhostfolioEmulatorConfig
 from ghostfolio_plaid.ghostfolio_emulator import create_app as create_ghostfolio
 from ghostfolio_plaid.models import (
@@ -316,3 +318,68 @@ async def test_replay_restores_what_someone_deleted_in_ghostfolio(
     assert await deliver(connected, sync_services.queue, str(item.id), replay=True) == "succeeded"
     after = await ghostfolio_state(ghostfolio, alice.id)
     assert sorted(a["comment"] for a in after["activities"]) == sorted(a["comment"] for a in before["activities"])
+
+
+async def test_a_symbol_the_instance_refuses_falls_back_to_manual_and_the_choice_is_kept(
+    client: httpx.AsyncClient,
+    emulator: EmulatorServer,
+    alice: Caller,
+    sync_services: SyncServices,
+    connected: Settings,
+    ghostfolio: ThreadedServer,
+    online: None,
+) -> None:
+    await GhostfolioSymbol.all().delete()
+    known = set((await gf(ghostfolio, "GET", "/emulator/config"))["known_symbols"])
+    await gf(ghostfolio, "POST", "/emulator/config", {"known_symbols": sorted(known - {"MSFT"})})
+    try:
+        item = await synced_item(client, emulator, alice, sync_services)
+        assert await deliver(connected, sync_services.queue, str(item.id)) == "succeeded"
+    finally:
+        await gf(ghostfolio, "POST", "/emulator/config", {"known_symbols": sorted(known)})
+    rows = await GhostfolioSymbol.all().select_related("symbol_profile")
+    chosen = {row.symbol_profile.symbol: row.data_source for row in rows}
+    assert chosen["MSFT"] == "MANUAL" and chosen["AAPL"] == "YAHOO"
+    state = await ghostfolio_state(ghostfolio, alice.id)
+    assert "MSFT" not in {a["symbol"] for a in state["activities"]}
+    accounts = await Account.filter(plaid_item_id=item.id)
+    assert await ghostfolio_positions(state) == await plaid_positions(accounts, alice.id)
+
+
+async def test_a_refusal_is_recorded_on_the_item_and_does_not_block_other_items(
+    client: httpx.AsyncClient,
+    emulator: EmulatorServer,
+    alice: Caller,
+    bob: Caller,
+    sync_services: SyncServices,
+    connected: Settings,
+    ghostfolio: ThreadedServer,
+    online: None,
+) -> None:
+    refused = await synced_item(client, emulator, alice, sync_services)
+    other = await synced_item(client, emulator, bob, sync_services)
+    await gf(ghostfolio, "POST", "/emulator/faults", {"path": "/api/v1/import", "status": 400, "times": 1})
+    assert await deliver(connected, sync_services.queue, str(refused.id)) == "refused"
+    failed = await PlaidItem.get(id=refused.id)
+    assert ghostfolio_status(failed, connector_on=True).status == GhostfolioStatus.FAILED
+    assert "400" in (failed.ghostfolio_error or "")
+    assert await deliver(connected, sync_services.queue, str(other.id)) == "succeeded"
+    delivered = await PlaidItem.get(id=other.id)
+    assert ghostfolio_status(delivered, connector_on=True).status == GhostfolioStatus.SYNCED
+
+
+async def test_disconnect_leaves_ghostfolio_accounts_and_activities_in_place(
+    client: httpx.AsyncClient,
+    emulator: EmulatorServer,
+    alice: Caller,
+    sync_services: SyncServices,
+    connected: Settings,
+    ghostfolio: ThreadedServer,
+    connector_on: None,
+) -> None:
+    item = await synced_item(client, emulator, alice, sync_services)
+    assert await deliver(connected, sync_services.queue, str(item.id)) == "succeeded"
+    before = await ghostfolio_state(ghostfolio, alice.id)
+    assert (await client.delete(f"/api/v1/plaid/items/{item.id}", headers=alice.headers)).status_code == 200
+    after = await ghostfolio_state(ghostfolio, alice.id)
+    assert (after["accounts"], after["activities"]) == (before["accounts"], before["activities"])
