@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from ghostfolio_plaid.config import Settings
 from ghostfolio_plaid.errors import ConfigError
 from ghostfolio_plaid.logs import configure_logging
-from ghostfolio_plaid.store_checks import StoreUnreachable, check_postgres, check_redis
+from ghostfolio_plaid.store_checks import StoreUnreachable, check_postgres, check_redis, report_ghostfolio
 
 DESCRIPTION = "One entry point for the API, the worker, migrations, the emulator and dev tokens."
 T = TypeVar("T")
@@ -46,12 +46,18 @@ def require_stores(settings: Settings) -> None:
     check_redis(settings.redis_url)
 
 
+def say_whether_ghostfolio_answers(settings: Settings) -> None:
+    """With GHOSTFOLIO_URL set, one log line on whether Ghostfolio answers; the service starts either way."""
+    run_to_the_end(report_ghostfolio(settings))
+
+
 def serve(args: argparse.Namespace) -> None:
     from ghostfolio_plaid.serve_command import run_serve
 
     settings = Settings.from_env()
     log_as_a_service(settings)
     require_stores(settings)
+    say_whether_ghostfolio_answers(settings)
     run_serve(settings, host=args.host, port=args.port, workers=args.workers)
 
 
@@ -65,6 +71,7 @@ def worker(args: argparse.Namespace) -> None:
     settings = Settings.from_env(require_jwt=False)
     log_as_a_service(settings)
     require_stores(settings)
+    say_whether_ghostfolio_answers(settings)
     from ghostfolio_plaid.workers.runner import run_worker
 
     run_worker(settings, burst=args.burst)
@@ -107,6 +114,19 @@ def sync(args: argparse.Namespace) -> None:
     settings = Settings.from_env(require_jwt=False)
     log_for_a_person(settings)
     status = run_to_the_end(run(settings, args.item, wait=args.wait, inline=args.inline))
+    if status:
+        raise SystemExit(status)
+
+
+def push(args: argparse.Namespace) -> None:
+    settings = Settings.from_env(require_jwt=False)
+    if settings.ghostfolio_url is None:
+        raise ConfigError(["GHOSTFOLIO_URL: required by push (the address of Ghostfolio, e.g. http://ghostfolio:3333)"])
+    log_for_a_person(settings)
+    require_stores(settings)
+    from ghostfolio_plaid.push_command import run
+
+    status = run_to_the_end(run(settings, args.item))
     if status:
         raise SystemExit(status)
 
@@ -182,6 +202,11 @@ def parser() -> argparse.ArgumentParser:
     how.add_argument("--wait", action="store_true", help="queue it and show progress until a worker finishes it")
     how.add_argument("--inline", action="store_true", help="run it in this process (queue nothing), showing progress")
     sync_cmd.set_defaults(run=sync)
+    push_cmd = commands.add_parser(
+        "push", help="replay one item (our id or Plaid's item_id) into Ghostfolio, idempotently; for repairs"
+    )
+    push_cmd.add_argument("item", metavar="ITEM_ID")
+    push_cmd.set_defaults(run=push)
     commands.add_parser(
         "rotate-keys", help="re-encrypt every access token with the first PLAID_ENCRYPTION_KEY (resumable)"
     ).set_defaults(run=rotate_keys)

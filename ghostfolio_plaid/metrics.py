@@ -2,9 +2,10 @@
 
 Requests and webhook verifications are counted where they happen (this process). With ``serve --workers N``
 each API process counts its own, in files under ``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's multiprocess
-mode, set up by ``serve``), and a scrape of any process reads them all. Sync jobs run in workers, so their
-outcomes and durations are read from the database, and the queue depth from Redis, at scrape time: every API
-process reports the same truth without workers exposing ports of their own.
+mode, set up by ``serve``), and a scrape of any process reads them all. Sync jobs and Ghostfolio pushes run in
+workers, so their outcomes and durations, and the changes still waiting for Ghostfolio (the outbox), are read
+from the database, and the queue depth from Redis, at scrape time: every API process reports the same truth
+without workers exposing ports of their own.
 
 Every label value comes from a bounded set (route templates, known methods, the schema's operation names), so
 that no client can grow this page without bound.
@@ -30,7 +31,7 @@ from strawberry.types import ExecutionContext
 from tortoise.functions import Count, Sum
 
 from ghostfolio_plaid.db import DATABASE_DOWN
-from ghostfolio_plaid.models import SyncJob, SyncStatus
+from ghostfolio_plaid.models import GhostfolioPush, PlaidItem, SyncJob, SyncStatus
 from ghostfolio_plaid.operator_auth import refuse_without_operator_token
 from ghostfolio_plaid.routes_naming import OTHER
 
@@ -43,6 +44,8 @@ MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 """Set by ``serve --workers N`` (see serve_command.py): every API process counts into files there."""
 CLIENT_OPERATIONS = frozenset({"IntrospectionQuery"})
 """Operation names well-known clients send besides the schema's own (GraphiQL's schema fetch)."""
+PUSH_OUTCOMES = ("succeeded", "refused", "retrying", "running")
+"""The outcomes a GhostfolioPush row can have (ghostfolio/push.py); each is always reported, 0 if none."""
 
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter("ghostfolio_plaid_http_requests", "HTTP requests", ["method", "route", "status"], registry=REGISTRY)
@@ -127,6 +130,26 @@ async def sync_job_families() -> list[Metric]:
     return [jobs, seconds]
 
 
+async def ghostfolio_families() -> list[Metric]:
+    """Push runs by outcome and the outbox depth (changes Ghostfolio lacks); none while the database is down."""
+    try:
+        rows = await GhostfolioPush.all().group_by("outcome").annotate(runs=Count("id")).values("outcome", "runs")
+        (waiting,) = await PlaidItem.all().annotate(pending=Sum("ghostfolio_pending")).values("pending")
+    except DATABASE_DOWN:
+        return []
+    pushes = GaugeMetricFamily(
+        "ghostfolio_plaid_ghostfolio_pushes", "Ghostfolio push runs by outcome", labels=["outcome"]
+    )
+    by_outcome = {str(row["outcome"]): int(row["runs"]) for row in rows}
+    for outcome in sorted({*PUSH_OUTCOMES, *by_outcome}):
+        pushes.add_metric([outcome], by_outcome.get(outcome, 0))
+    depth = GaugeMetricFamily(
+        "ghostfolio_plaid_ghostfolio_outbox_depth", "Changes waiting to be pushed to Ghostfolio, over all items"
+    )
+    depth.add_metric([], float(waiting["pending"] or 0))
+    return [pushes, depth]
+
+
 async def queue_depth(services: Services) -> float:
     """Jobs waiting in the sync queue; NaN while Redis cannot be asked."""
     queue = services.queue.queue
@@ -155,7 +178,7 @@ async def metrics(request: Request) -> Response:
     depth = GaugeMetricFamily("ghostfolio_plaid_queue_depth", "Sync jobs waiting in the queue")
     depth.add_metric([], await queue_depth(services))
     snapshot = CollectorRegistry()
-    snapshot.register(_Snapshot([*await sync_job_families(), depth]))
+    snapshot.register(_Snapshot([*await sync_job_families(), *await ghostfolio_families(), depth]))
     return Response(generate_latest(counted_here()) + generate_latest(snapshot), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -1,13 +1,17 @@
-"""Reaching PostgreSQL and Redis when a command starts, so that a store that is down is one clear line.
+"""Reaching PostgreSQL, Redis and Ghostfolio when a command starts, so that what is down is one clear line.
 
 Without these checks a refused connection surfaces as a traceback of fifty lines from deep inside a driver.
 A store is named by its host and port only: URLs may carry a password, and messages end up in terminals and
 log collectors. The drivers are loaded when a check runs: ``cli`` imports ``StoreUnreachable`` for every
 command, ``--help`` included.
+
+PostgreSQL and Redis are needed to do anything, so a command stops without them. Ghostfolio is not: pushes
+wait in the outbox and are retried until it answers, so its check only says, once, in the log, whether it does.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
@@ -15,6 +19,12 @@ from ghostfolio_plaid.errors import ServiceError
 
 if TYPE_CHECKING:
     import asyncpg
+
+    from ghostfolio_plaid.config import Settings
+
+log = logging.getLogger(__name__)
+GHOSTFOLIO_CHECK_SECONDS = 5.0
+"""The start-up check waits at most this long (or ``GHOSTFOLIO_TIMEOUT_SECONDS`` if shorter)."""
 
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
@@ -96,3 +106,47 @@ def check_redis(redis_url: str) -> None:
         ) from None
     finally:
         client.close()
+
+
+def public_url(url: str) -> str:
+    """``url`` without a user or password, fit for a log line."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+async def ghostfolio_problem(settings: Settings) -> str | None:
+    """Why Ghostfolio's ``/api/v1/health`` does not answer 2xx, or None when it does."""
+    from ghostfolio_plaid.errors import GhostfolioRefused, GhostfolioUnavailable
+    from ghostfolio_plaid.ghostfolio.client import GhostfolioClient
+
+    assert settings.ghostfolio_url is not None
+    timeout = min(settings.ghostfolio_timeout_seconds, GHOSTFOLIO_CHECK_SECONDS)
+    client = GhostfolioClient(settings.ghostfolio_url, settings.jwt_secret_key, timeout_seconds=timeout)
+    where = public_url(settings.ghostfolio_url)
+    try:
+        await client.health()
+    except GhostfolioUnavailable as exc:
+        reason = str(exc).removeprefix("Ghostfolio ")
+        return f"Ghostfolio at {where} does not answer ({reason}); pushes will be retried until it does"
+    except GhostfolioRefused as exc:
+        return (
+            f"Ghostfolio at {where} refused its health check ({exc.status}: {exc.message}); check GHOSTFOLIO_URL, "
+            "pushes will fail until it names Ghostfolio"
+        )
+    finally:
+        await client.aclose()
+    return None
+
+
+async def report_ghostfolio(settings: Settings) -> None:
+    """With the connector on, log whether Ghostfolio answers; never stops the command (see the docstring)."""
+    if settings.ghostfolio_url is None:
+        return
+    problem = await ghostfolio_problem(settings)
+    if problem is None:
+        log.info("Ghostfolio at %s answers; pushes go there", public_url(settings.ghostfolio_url))
+    else:
+        log.warning("%s", problem)

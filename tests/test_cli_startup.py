@@ -34,7 +34,7 @@ UNREACHABLE_REDIS = f"redis://:{PASSWORD}@127.0.0.1:1/5"
 
 def clean_env(**overrides: str) -> dict[str, str]:
     """The test process's environment without any of the service's settings, plus ``overrides``."""
-    prefixes = ("PLAID_", "DATABASE_", "REDIS_", "JWT_", "SYNC_", "ENABLE_", "LOG_", "METRICS_", "AUTO_")
+    prefixes = ("PLAID_", "DATABASE_", "REDIS_", "JWT_", "SYNC_", "ENABLE_", "LOG_", "METRICS_", "AUTO_", "GHOSTFOLIO_")
     return {**{k: v for k, v in os.environ.items() if not k.startswith(prefixes)}, **overrides}
 
 
@@ -59,6 +59,11 @@ def test_token_loads_no_heavy_module() -> None:
     assert status == 0
     assert jwt.decode(out.strip(), secret, algorithms=["HS256"])["id"] == "alice"
     assert loaded == []
+
+
+def test_push_without_ghostfolio_url_says_so_at_once() -> None:
+    status, loaded, out = loaded_by(clean_env(JWT_SECRET_KEY="a-push-command-secret-0123456789"), "push", "item-x")
+    assert (status, loaded, out) == (2, [], "")
 
 
 def test_token_without_a_secret_says_how_to_get_one(tmp_path: Path) -> None:

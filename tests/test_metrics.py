@@ -1,4 +1,5 @@
-"""Prometheus metrics: requests by route template and status, GraphQL operations, webhooks, syncs, queue."""
+"""Prometheus metrics: requests by route template and status, GraphQL operations, webhooks, syncs, queue,
+Ghostfolio pushes and the outbox."""
 
 from __future__ import annotations
 
@@ -16,8 +17,15 @@ from redis import Redis
 from rq import Queue
 from starlette.applications import Starlette
 
+from ghostfolio_plaid.ghostfolio.jobs import deliver
+from ghostfolio_plaid.ghostfolio_emulator import GhostfolioEmulatorConfig
+from ghostfolio_plaid.ghostfolio_emulator import create_app as create_ghostfolio
 from ghostfolio_plaid.job_queue import SyncQueue
-from tests.conftest import Caller
+from ghostfolio_plaid.models import PlaidItem
+from ghostfolio_plaid.plaid_emulator import EmulatorServer, ThreadedServer
+from ghostfolio_plaid.workers.sync import SyncServices
+from tests.conftest import JWT_SECRET, Caller
+from tests.test_ghostfolio_push import synced_item
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -125,3 +133,34 @@ async def test_metrics_and_readyz_take_the_metrics_token(client: httpx.AsyncClie
         assert (await client.get(path, headers={"Authorization": "Bearer " + metrics_token[:-1]})).status_code == 401
         assert (await client.get(path, headers={"Authorization": f"Bearer {metrics_token}"})).status_code == 200
     assert (await client.get("/healthz")).status_code == 200
+
+
+@pytest.fixture(scope="module")
+def ghostfolio() -> Iterator[ThreadedServer]:
+    with ThreadedServer(
+        create_ghostfolio(GhostfolioEmulatorConfig(jwt_secret=JWT_SECRET, auto_create_users=True))
+    ) as server:
+        yield server
+
+
+async def test_pushes_by_outcome_and_the_outbox_depth_move_with_a_push(
+    client: httpx.AsyncClient,
+    emulator: EmulatorServer,
+    alice: Caller,
+    sync_services: SyncServices,
+    ghostfolio: ThreadedServer,
+) -> None:
+    connected = replace(sync_services, settings=replace(sync_services.settings, ghostfolio_url=ghostfolio.url))
+    before = await scrape(client)
+    item = await synced_item(client, emulator, alice, connected)
+    assert item.ghostfolio_pending > 0
+    synced = await scrape(client)
+    depth = "ghostfolio_plaid_ghostfolio_outbox_depth", ()
+    succeeded = "ghostfolio_plaid_ghostfolio_pushes", (("outcome", "succeeded"),)
+    assert synced[depth] == before[depth] + item.ghostfolio_pending
+    assert await deliver(connected.settings, connected.queue, str(item.id)) == "succeeded"
+    pushed = await scrape(client)
+    assert pushed[depth] == before[depth] and (await PlaidItem.get(id=item.id)).ghostfolio_pending == 0
+    assert pushed[succeeded] == synced[succeeded] + 1
+    for outcome in ("refused", "retrying", "running"):
+        assert ("ghostfolio_plaid_ghostfolio_pushes", (("outcome", outcome),)) in pushed

@@ -34,6 +34,16 @@ async def test_document_is_valid_openapi_31_and_lists_every_route(client: httpx.
     assert documented == served
 
 
+async def test_listed_items_document_their_ghostfolio_state(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/api/v1/plaid/openapi.json")).json()
+    answer = document["paths"]["/api/v1/plaid/items"]["get"]["responses"]["200"]["content"]["application/json"]
+    item = answer["schema"]["properties"]["items"]["items"]
+    assert "ghostfolio" in item["required"]
+    ghostfolio = item["properties"]["ghostfolio"]
+    assert ghostfolio["required"] == ["status", "lastPushedAt", "pendingChanges", "error"]
+    assert ghostfolio["properties"]["status"] == {"enum": ["OFF", "PENDING", "SYNCED", "FAILED"]}
+
+
 def test_no_route_fails_or_breaks_its_schema(served: str) -> None:
     """Schemathesis generates inputs for every operation; none may answer 500 or differ from the document.
 

@@ -4,17 +4,38 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
+from jsonschema import Draft202012Validator
 from rq.job import Job
 from starlette.applications import Starlette
 
+from ghostfolio_plaid.ghostfolio.jobs import deliver
+from ghostfolio_plaid.ghostfolio_emulator import GhostfolioEmulatorConfig
+from ghostfolio_plaid.ghostfolio_emulator import create_app as create_ghostfolio
 from ghostfolio_plaid.job_queue import SyncQueue
-from ghostfolio_plaid.models import Account, PlaidItem, Platform, SyncJob, SyncStatus, SyncTrigger, User
-from ghostfolio_plaid.plaid_emulator import EmulatorServer
-from tests.conftest import Caller, emulator_call, plaid_post
+from ghostfolio_plaid.models import (
+    Account,
+    Order,
+    OrderType,
+    PlaidItem,
+    Platform,
+    SyncJob,
+    SyncStatus,
+    SyncTrigger,
+    User,
+)
+from ghostfolio_plaid.plaid_emulator import EmulatorServer, ThreadedServer
+from ghostfolio_plaid.rest_compat import contract
+from ghostfolio_plaid.workers.sync import SyncServices, execute_sync
+from tests.conftest import JWT_SECRET, Caller, emulator_call, plaid_post
 from tests.linking import DISPLAY_NAMES, exchange_body, link_item, listed_accounts, sandbox_public_token, seed_item
 
 API = "/api/v1/plaid"
@@ -382,3 +403,88 @@ async def test_exchange_of_an_already_linked_item_is_a_409_and_writes_nothing(
     )
     assert_nest_error(response, 409, "already linked")
     assert (await PlaidItem.all().count(), await Account.all().count()) == (items_before, accounts_before)
+
+
+async def listed_ghostfolio(client: httpx.AsyncClient, caller: Caller) -> dict[str, Any]:
+    """The caller's one item's ``ghostfolio`` state, the whole answer checked against the documented schema."""
+    response = await client.get(f"{API}/items", headers=caller.headers)
+    assert response.status_code == 200, response.text
+    Draft202012Validator(contract.ITEMS).validate(response.json())
+    (entry,) = response.json()["items"]
+    state: dict[str, Any] = entry["ghostfolio"]
+    return state
+
+
+async def test_items_show_the_ghostfolio_connector_off_in_standalone_mode(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller
+) -> None:
+    await link_item(client, emulator, alice)
+    off = {"status": "OFF", "lastPushedAt": None, "pendingChanges": 0, "error": None}
+    assert await listed_ghostfolio(client, alice) == off
+
+
+@pytest.fixture(scope="module")
+def ghostfolio() -> Iterator[ThreadedServer]:
+    with ThreadedServer(
+        create_ghostfolio(GhostfolioEmulatorConfig(jwt_secret=JWT_SECRET, auto_create_users=True))
+    ) as server:
+        yield server
+
+
+@pytest.fixture
+def connected_services(
+    app: Starlette, ghostfolio: ThreadedServer, sync_services: SyncServices
+) -> Iterator[SyncServices]:
+    """The connector on, for the API (as ``GHOSTFOLIO_URL`` would set it) and for the syncs the test runs."""
+    services = app.state.services
+    original = services.settings
+    services.settings = replace(original, ghostfolio_url=ghostfolio.url)
+    yield replace(sync_services, settings=services.settings)
+    services.settings = original
+
+
+async def test_items_show_pending_changes_after_a_sync_then_synced_then_failed_on_a_refusal(
+    client: httpx.AsyncClient,
+    emulator: EmulatorServer,
+    alice: Caller,
+    ghostfolio: ThreadedServer,
+    connected_services: SyncServices,
+) -> None:
+    linked = await link_item(client, emulator, alice)
+    item_id = linked["plaidItemId"]
+    job = await SyncJob.create(plaid_item_id=item_id, trigger=SyncTrigger.MANUAL)
+    await execute_sync(connected_services, str(job.id))
+    orders = await Order.filter(account__plaid_item_id=item_id).count()
+    assert orders > 0
+    pending = {"status": "PENDING", "lastPushedAt": None, "pendingChanges": orders, "error": None}
+    assert await listed_ghostfolio(client, alice) == pending
+
+    settings = connected_services.settings
+    assert await deliver(settings, connected_services.queue, item_id) == "succeeded"
+    synced = await listed_ghostfolio(client, alice)
+    assert (synced["status"], synced["pendingChanges"], synced["error"]) == ("SYNCED", 0, None)
+    pushed_at = datetime.fromisoformat(synced["lastPushedAt"].replace("Z", "+00:00"))
+    assert synced["lastPushedAt"].endswith("Z") and datetime.now(UTC) - pushed_at < timedelta(minutes=1)
+
+    revised = await Order.filter(account__plaid_item_id=item_id, type=OrderType.BUY).first()
+    assert revised is not None
+    revised.unit_price += Decimal("1")
+    await revised.save()
+    refusal = {"path": "/api/v1/activities/*", "method": "PUT", "status": 400, "body": {"message": "not like this"}}
+    await ghostfolio_call(ghostfolio, "POST", "/emulator/faults", refusal)
+    try:
+        assert await deliver(settings, connected_services.queue, item_id) == "refused"
+    finally:
+        await ghostfolio_call(ghostfolio, "DELETE", "/emulator/faults")
+    failed = await listed_ghostfolio(client, alice)
+    assert failed == {
+        "status": "FAILED",
+        "lastPushedAt": synced["lastPushedAt"],
+        "pendingChanges": 0,
+        "error": "Ghostfolio answered 400: not like this",
+    }
+
+
+async def ghostfolio_call(ghostfolio: ThreadedServer, method: str, path: str, body: Any = None) -> None:
+    async with httpx.AsyncClient(base_url=ghostfolio.url) as http:
+        (await http.request(method, path, json=body)).raise_for_status()

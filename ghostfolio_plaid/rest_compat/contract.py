@@ -49,6 +49,15 @@ EXCHANGE_RESPONSE = obj(
 )
 SYNC_RESPONSE = obj({"jobId": UUID, "message": STRING})
 MESSAGE = obj({"message": STRING})
+GHOSTFOLIO = obj(
+    {
+        "status": {"enum": ["OFF", "PENDING", "SYNCED", "FAILED"]},
+        "lastPushedAt": nullable("string", format="date-time"),
+        "pendingChanges": {"type": "integer", "minimum": 0},
+        "error": nullable("string"),
+    }
+)
+"""The item as delivered to Ghostfolio: OFF without the connector, FAILED when Ghostfolio refused a push."""
 ITEM = obj(
     {
         "id": UUID,
@@ -61,6 +70,7 @@ ITEM = obj(
         "createdAt": TIME,
         "status": {"enum": ["ACTIVE", "LOGIN_REQUIRED", "PENDING_EXPIRATION", "ERROR", "DISCONNECTED"]},
         "disconnectedAt": nullable("string", format="date-time"),
+        "ghostfolio": GHOSTFOLIO,
     }
 )
 ITEMS = obj({"items": {"type": "array", "items": ITEM}})

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from ghostfolio_plaid.db import DATABASE_DOWN, DATABASE_DOWN_MESSAGE
 from ghostfolio_plaid.errors import DomainError, FeatureDisabled
+from ghostfolio_plaid.ghostfolio.status import GhostfolioState, ghostfolio_state
 from ghostfolio_plaid.plaid_client import LinkToken
 from ghostfolio_plaid.resolvers import items, link, sync, webhooks
 from ghostfolio_plaid.resolvers.permissions import authenticate
@@ -33,6 +34,15 @@ def iso(value: datetime | None) -> str | None:
 
 def link_token_body(token: LinkToken) -> dict[str, Any]:
     return {"linkToken": token.link_token, "expiration": iso(token.expiration)}
+
+
+def ghostfolio_body(state: GhostfolioState) -> dict[str, Any]:
+    return {
+        "status": state.status.value,
+        "lastPushedAt": iso(state.last_pushed_at),
+        "pendingChanges": state.pending_changes,
+        "error": state.error,
+    }
 
 
 def nest_errors(
@@ -93,6 +103,7 @@ async def sync_item(request: Request, services: Services, user_id: str) -> Respo
 
 async def list_items(request: Request, services: Services, user_id: str) -> Response:
     listed = await items.list_items(user_id)
+    connector_on = services.settings.ghostfolio_url is not None
     return JSONResponse(
         {
             "items": [
@@ -107,6 +118,7 @@ async def list_items(request: Request, services: Services, user_id: str) -> Resp
                     "createdAt": iso(entry.item.created_at),
                     "status": items.item_status(entry.item).value,
                     "disconnectedAt": iso(entry.item.disconnected_at),
+                    "ghostfolio": ghostfolio_body(ghostfolio_state(entry.item, connector_on=connector_on)),
                 }
                 for entry in listed
             ]
