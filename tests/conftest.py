@@ -23,6 +23,8 @@ from starlette.applications import Starlette
 from ghostfolio_plaid.app import create_app
 from ghostfolio_plaid.auth import issue_token
 from ghostfolio_plaid.config import Settings
+from ghostfolio_plaid.ghostfolio_emulator import GhostfolioEmulatorConfig
+from ghostfolio_plaid.ghostfolio_emulator import create_app as create_ghostfolio_app
 from ghostfolio_plaid.migrate import apply_migrations
 from ghostfolio_plaid.plaid_client import PlaidClient
 from ghostfolio_plaid.plaid_emulator import EmulatorConfig, EmulatorServer
@@ -97,6 +99,14 @@ async def database_url(run_id: str) -> AsyncIterator[str]:
 def emulator() -> Iterator[EmulatorServer]:
     config = EmulatorConfig(client_id=PLAID_CLIENT_ID, secret=PLAID_SECRET)
     with EmulatorServer(create_emulator_app(config)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def ghostfolio() -> Iterator[EmulatorServer]:
+    """A Ghostfolio API emulator sharing the test JWT secret; users exist on their first signed request."""
+    config = GhostfolioEmulatorConfig(jwt_secret=JWT_SECRET, auto_create_users=True)
+    with EmulatorServer(create_ghostfolio_app(config)) as server:
         yield server
 
 

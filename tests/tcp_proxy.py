@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
-from tests.processes import free_port
+import httpx
+
+from tests.processes import command, free_port
 
 
 class TcpProxy:
@@ -42,3 +46,28 @@ class TcpProxy:
 
         await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
         self.writers.difference_update({writer, upstream_writer})
+
+
+@contextlib.asynccontextmanager
+async def serve_through(proxy: TcpProxy, process_env: dict[str, str]) -> AsyncIterator[str]:
+    """``ghostfolio-plaid serve`` whose PostgreSQL connections all pass through ``proxy``."""
+    parts = urlsplit(process_env["DATABASE_URL"])
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        *command("serve", "--port", str(port)),
+        env={**process_env, "DATABASE_URL": f"postgres://{parts.username}@127.0.0.1:{proxy.port}{parts.path}"},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(timeout=2) as http:
+            for _ in range(300):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get(url + "/healthz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.05)
+        yield url
+    finally:
+        process.kill()
+        await process.wait()

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 import httpx
 
 from ghostfolio_plaid.db import tortoise_config
 from tests.conftest import Caller
-from tests.processes import command, free_port
-from tests.tcp_proxy import TcpProxy
+from tests.tcp_proxy import TcpProxy, serve_through
 
 
 def test_connections_have_a_connect_timeout_and_the_api_bounds_its_statements() -> None:
@@ -24,30 +21,6 @@ def test_connections_have_a_connect_timeout_and_the_api_bounds_its_statements() 
     plain = tortoise_config("postgres://u:p@db:5432/gp")["connections"]["default"]["credentials"]
     assert "command_timeout" not in plain
     assert tortoise_config("sqlite://demo.sqlite3")["connections"]["default"] == "sqlite://demo.sqlite3"
-
-
-@contextlib.asynccontextmanager
-async def serve_through(proxy: TcpProxy, process_env: dict[str, str]) -> AsyncIterator[str]:
-    parts = urlsplit(process_env["DATABASE_URL"])
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        *command("serve", "--port", str(port)),
-        env={**process_env, "DATABASE_URL": f"postgres://{parts.username}@127.0.0.1:{proxy.port}{parts.path}"},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient(timeout=2) as http:
-            for _ in range(300):
-                with contextlib.suppress(httpx.TransportError):
-                    if (await http.get(url + "/healthz")).status_code == 200:
-                        break
-                await asyncio.sleep(0.05)
-        yield url
-    finally:
-        process.kill()
-        await process.wait()
 
 
 async def test_a_silent_database_answers_503_within_seconds_and_the_service_recovers(

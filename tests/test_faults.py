@@ -8,7 +8,6 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,41 +19,8 @@ from ghostfolio_plaid.models import Order, PlaidItem, SyncJob, SyncStatus
 from ghostfolio_plaid.plaid_emulator import EmulatorServer
 from tests.conftest import Caller, emulator_call
 from tests.linking import link_seeded_item
-from tests.processes import command, free_port, run_command
-
-
-class TcpProxy:
-    """A cable between the service and PostgreSQL that the test can pull out and plug back in."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.port = free_port()
-        self.server: asyncio.Server | None = None
-        self.writers: set[asyncio.StreamWriter] = set()
-
-    async def start(self) -> None:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
-
-    async def stop(self) -> None:
-        assert self.server is not None
-        self.server.close()
-        for writer in list(self.writers):
-            writer.transport.abort()
-        await self.server.wait_closed()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        self.writers.update({writer, upstream_writer})
-
-        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(ConnectionError, OSError):
-                while data := await source.read(65536):
-                    sink.write(data)
-                    await sink.drain()
-            sink.transport.abort()
-
-        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
-        self.writers.difference_update({writer, upstream_writer})
+from tests.processes import command, run_command
+from tests.tcp_proxy import TcpProxy, serve_through
 
 
 def kill_tree(pid: int) -> None:
@@ -70,37 +36,12 @@ def kill_tree(pid: int) -> None:
             os.kill(victim, signal.SIGKILL)
 
 
-@contextlib.asynccontextmanager
-async def service_through(proxy: TcpProxy, process_env: dict[str, str]) -> AsyncIterator[str]:
-    parts = urlsplit(process_env["DATABASE_URL"])
-    database_url = f"postgres://{parts.username}@127.0.0.1:{proxy.port}{parts.path}"
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        *command("serve", "--port", str(port)),
-        env={**process_env, "DATABASE_URL": database_url},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient(timeout=2) as http:
-            for _ in range(300):
-                with contextlib.suppress(httpx.TransportError):
-                    if (await http.get(url + "/healthz")).status_code == 200:
-                        break
-                await asyncio.sleep(0.05)
-        yield url
-    finally:
-        process.kill()
-        await process.wait()
-
-
 async def test_database_outage_is_503_and_the_service_recovers(alice: Caller, process_env: dict[str, str]) -> None:
     target = urlsplit(process_env["DATABASE_URL"]).port or 5432
     proxy = TcpProxy(target)
     await proxy.start()
     async with (
-        service_through(proxy, process_env) as url,
+        serve_through(proxy, process_env) as url,
         httpx.AsyncClient(base_url=url, headers=alice.headers, timeout=15) as http,
     ):
         assert (await http.get("/api/v1/plaid/items")).status_code == 200

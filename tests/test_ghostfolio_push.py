@@ -18,8 +18,6 @@ from ghostfolio_plaid.ghostfolio.jobs import deliver, push_job_id
 from ghostfolio_plaid.ghostfolio.payloads import manual_listing
 from ghostfolio_plaid.ghostfolio.status import GhostfolioStatus
 from ghostfolio_plaid.ghostfolio.status import ghostfolio_state as ghostfolio_status
-from ghostfolio_plaid.ghostfolio_emulator import GhostfolioEmulatorConfig
-from ghostfolio_plaid.ghostfolio_emulator import create_app as create_ghostfolio
 from ghostfolio_plaid.models import (
     Account,
     GhostfolioActivity,
@@ -34,16 +32,8 @@ from ghostfolio_plaid.models import (
 )
 from ghostfolio_plaid.plaid_emulator import EmulatorServer, ThreadedServer
 from ghostfolio_plaid.workers.sync import SyncServices, execute_sync
-from tests.conftest import JWT_SECRET, Caller, plaid_post
+from tests.conftest import Caller, plaid_post
 from tests.linking import exchange_body, forget_first_sync, link_seeded_item, listed_accounts, seed_item
-
-
-@pytest.fixture(scope="module")
-def ghostfolio() -> Iterator[ThreadedServer]:
-    with ThreadedServer(
-        create_ghostfolio(GhostfolioEmulatorConfig(jwt_secret=JWT_SECRET, auto_create_users=True))
-    ) as server:
-        yield server
 
 
 @pytest.fixture

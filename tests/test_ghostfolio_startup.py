@@ -7,25 +7,15 @@ import json
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from ghostfolio_plaid.ghostfolio_emulator import GhostfolioEmulatorConfig
-from ghostfolio_plaid.ghostfolio_emulator import create_app as create_ghostfolio
 from ghostfolio_plaid.plaid_emulator import ThreadedServer
-from tests.conftest import JWT_SECRET
 from tests.processes import command, free_port
 
 CLOSED_PORT_URL = "http://127.0.0.1:1"
-
-
-@pytest.fixture(scope="module")
-def ghostfolio() -> Iterator[ThreadedServer]:
-    with ThreadedServer(create_ghostfolio(GhostfolioEmulatorConfig(jwt_secret=JWT_SECRET))) as server:
-        yield server
 
 
 def messages(log: Path) -> list[str]:

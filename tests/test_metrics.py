@@ -18,13 +18,11 @@ from rq import Queue
 from starlette.applications import Starlette
 
 from ghostfolio_plaid.ghostfolio.jobs import deliver
-from ghostfolio_plaid.ghostfolio_emulator import GhostfolioEmulatorConfig
-from ghostfolio_plaid.ghostfolio_emulator import create_app as create_ghostfolio
 from ghostfolio_plaid.job_queue import SyncQueue
 from ghostfolio_plaid.models import PlaidItem
 from ghostfolio_plaid.plaid_emulator import EmulatorServer, ThreadedServer
 from ghostfolio_plaid.workers.sync import SyncServices
-from tests.conftest import JWT_SECRET, Caller
+from tests.conftest import Caller
 from tests.test_ghostfolio_push import synced_item
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -133,14 +131,6 @@ async def test_metrics_and_readyz_take_the_metrics_token(client: httpx.AsyncClie
         assert (await client.get(path, headers={"Authorization": "Bearer " + metrics_token[:-1]})).status_code == 401
         assert (await client.get(path, headers={"Authorization": f"Bearer {metrics_token}"})).status_code == 200
     assert (await client.get("/healthz")).status_code == 200
-
-
-@pytest.fixture(scope="module")
-def ghostfolio() -> Iterator[ThreadedServer]:
-    with ThreadedServer(
-        create_ghostfolio(GhostfolioEmulatorConfig(jwt_secret=JWT_SECRET, auto_create_users=True))
-    ) as server:
-        yield server
 
 
 async def test_pushes_by_outcome_and_the_outbox_depth_move_with_a_push(

@@ -4,7 +4,6 @@ deleted there, never duplicates, and says in words how it went (exit 0, 1 or 2).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,24 +15,14 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
 from ghostfolio_plaid.ghostfolio.jobs import push_job_id
-from ghostfolio_plaid.ghostfolio_emulator import GhostfolioEmulatorConfig
-from ghostfolio_plaid.ghostfolio_emulator import create_app as create_ghostfolio
 from ghostfolio_plaid.models import GhostfolioPush, Order, PlaidItem
 from ghostfolio_plaid.plaid_emulator import EmulatorServer, ThreadedServer
 from ghostfolio_plaid.workers.sync import SyncServices
-from tests.conftest import JWT_SECRET, Caller
+from tests.conftest import Caller
 from tests.processes import command
 from tests.test_ghostfolio_push import synced_item
 
 CLOSED_PORT_URL = "http://127.0.0.1:1"
-
-
-@pytest.fixture(scope="module")
-def ghostfolio() -> Iterator[ThreadedServer]:
-    with ThreadedServer(
-        create_ghostfolio(GhostfolioEmulatorConfig(jwt_secret=JWT_SECRET, auto_create_users=True))
-    ) as server:
-        yield server
 
 
 @dataclass

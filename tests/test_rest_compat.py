@@ -18,8 +18,6 @@ from rq.job import Job
 from starlette.applications import Starlette
 
 from ghostfolio_plaid.ghostfolio.jobs import deliver
-from ghostfolio_plaid.ghostfolio_emulator import GhostfolioEmulatorConfig
-from ghostfolio_plaid.ghostfolio_emulator import create_app as create_ghostfolio
 from ghostfolio_plaid.job_queue import SyncQueue
 from ghostfolio_plaid.models import (
     Account,
@@ -35,7 +33,7 @@ from ghostfolio_plaid.models import (
 from ghostfolio_plaid.plaid_emulator import EmulatorServer, ThreadedServer
 from ghostfolio_plaid.rest_compat import contract
 from ghostfolio_plaid.workers.sync import SyncServices, execute_sync
-from tests.conftest import JWT_SECRET, Caller, emulator_call, plaid_post
+from tests.conftest import Caller, emulator_call, plaid_post
 from tests.linking import DISPLAY_NAMES, exchange_body, link_item, listed_accounts, sandbox_public_token, seed_item
 
 API = "/api/v1/plaid"
@@ -421,14 +419,6 @@ async def test_items_show_the_ghostfolio_connector_off_in_standalone_mode(
     await link_item(client, emulator, alice)
     off = {"status": "OFF", "lastPushedAt": None, "pendingChanges": 0, "error": None}
     assert await listed_ghostfolio(client, alice) == off
-
-
-@pytest.fixture(scope="module")
-def ghostfolio() -> Iterator[ThreadedServer]:
-    with ThreadedServer(
-        create_ghostfolio(GhostfolioEmulatorConfig(jwt_secret=JWT_SECRET, auto_create_users=True))
-    ) as server:
-        yield server
 
 
 @pytest.fixture
