@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import replace
 from decimal import Decimal
@@ -13,9 +14,10 @@ from starlette.applications import Starlette
 
 from ghostfolio_plaid.app import create_app
 from ghostfolio_plaid.config import Settings
-from ghostfolio_plaid.models import PlaidItem
+from ghostfolio_plaid.models import Account, PlaidItem
 from ghostfolio_plaid.plaid_emulator import EmulatorServer
 from ghostfolio_plaid.resolvers import link
+from ghostfolio_plaid.schema.scalars import plain_decimal
 from ghostfolio_plaid.workers.sync import SyncServices, execute_sync
 from tests.conftest import Caller, SQLCounter, emulator_call
 from tests.linking import forget_first_sync, link_item, link_seeded_item, listed_accounts, seed_item
@@ -317,3 +319,136 @@ async def test_abusive_queries_are_refused_before_any_work(
     batch = await client.post("/graphql", json=[{"query": "{ plaidItems { id } }"}] * 5, headers=alice.headers)
     assert batch.status_code == 400
     assert sql_counter.statements == []
+
+
+def deep_json(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param(deep_json(1000), "nested", id="1000-deep"),
+        pytest.param(b'{"query": "{ __typename }", "variables": {"v": ' + deep_json(1000) + b"}}", "nested", id="vars"),
+        pytest.param(
+            b'{"query": "{ __typename }", "variables": {"v": ' + deep_json(100) + b"}}", "nested", id="vars-100"
+        ),
+        pytest.param(b'{"query": "{ __typename \xff }"}', "UTF-8", id="invalid-utf8"),
+        pytest.param(b'{"query": "{ __typename }", "variables": {"v": "\\udc00"}}', "Unicode", id="lone-surrogate"),
+        pytest.param(b'{"query": "{ __typename }", "variables": {"v": NaN}}', "valid JSON", id="nan"),
+        pytest.param(b"5", "object", id="number"),
+        pytest.param(b'"{ __typename }"', "object", id="string"),
+        pytest.param(b"null", "object", id="null"),
+        pytest.param(b"[]", "Batching", id="batch"),
+        pytest.param(b'{"query": 5}', "query", id="query-not-a-string"),
+        pytest.param(b'{"query": "{ __typename }", "operationName": 5}', "operationName", id="name-not-a-string"),
+    ],
+)
+async def test_malformed_requests_are_a_json_400(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, content: bytes, message: str
+) -> None:
+    response = await client.post("/graphql", content=content, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/json"
+    (error,) = response.json()["errors"]
+    assert message in error["message"] and error["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+@pytest.mark.parametrize(
+    ("query_string", "status", "message"),
+    [
+        pytest.param("query=%7B__typename%7D", 400, "GET", id="query"),
+        pytest.param("query=mutation%7BcreateLinkToken%7BlinkToken%7D%7D", 400, "GET", id="mutation"),
+        pytest.param("query=%7B__typename%7D&variables=" + "%5B" * 1000 + "%5D" * 1000, 400, "nested", id="deep-vars"),
+        pytest.param("query=%7B__typename%7D&variables=%FF%FE", 400, "valid JSON", id="bad-bytes"),
+        pytest.param("query=%7B__typename%7D&variables=5", 400, "variables", id="vars-not-object"),
+        pytest.param("query=%7B__typename%7D&extensions=%5B%5D", 400, "extensions", id="extensions-not-object"),
+        pytest.param("variables=%7B%7D", 400, "No GraphQL query", id="no-query"),
+        pytest.param("query=%00", 200, "Syntax Error", id="nul"),
+        pytest.param("query=" + "%7B" * 5000, 200, "Syntax Error", id="deep-document"),
+    ],
+)
+async def test_odd_get_requests_are_json_errors(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, query_string: str, status: int, message: str
+) -> None:
+    """Refused before parsing: a 400; a document that does not parse is a GraphQL result with errors (a 200)."""
+    response = await client.get(f"/graphql?{query_string}", headers={"accept": "application/json"})
+    assert response.status_code == status, response.text
+    (error,) = response.json()["errors"]
+    assert message in error["message"] and error["extensions"] == {"code": "BAD_USER_INPUT"}, error
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+VALID_INPUT = {"publicToken": "public-x", "institutionId": "ins_1", "institutionName": "Bank", "accounts": []}
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        pytest.param(EXCHANGE, {"input": {**VALID_INPUT, "bogus": 1}}, id="unknown-input-field"),
+        pytest.param(EXCHANGE, {"input": {**VALID_INPUT, "accounts": None}}, id="null-accounts"),
+        pytest.param(EXCHANGE, {"input": {**VALID_INPUT, "publicToken": 5}}, id="wrong-type"),
+        pytest.param(EXCHANGE, {"input": {**VALID_INPUT, "accounts": [{"id": 1}]}}, id="bad-account"),
+        pytest.param(EXCHANGE, {"input": "x"}, id="input-not-an-object"),
+        pytest.param(EXCHANGE, {}, id="input-missing"),
+        pytest.param("query($id: ID!) { plaidItem(id: $id) { id } }", {"id": {"a": 1}}, id="id-object"),
+        pytest.param(ACCOUNT_DATA, {"first": 2**40}, id="int-overflow"),
+        pytest.param("{ plaidItems { nope } }", {}, id="unknown-field"),
+        pytest.param("{ plaidItems { id ", {}, id="syntax"),
+    ],
+)
+async def test_bad_variables_and_documents_are_the_callers_mistake(
+    client: httpx.AsyncClient, alice: Caller, caplog: pytest.LogCaptureFixture, query: str, variables: dict[str, Any]
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="ghostfolio_plaid.schema")
+    body = await gql(client, query, alice, **variables)
+    assert body["data"] is None and body["errors"]
+    assert {error["extensions"]["code"] for error in body["errors"]} == {"BAD_USER_INPUT"}, body["errors"]
+    assert all(error["message"] != "Internal server error" for error in body["errors"])
+    logged = [r for r in caplog.records if r.name == "ghostfolio_plaid.schema"]
+    assert logged and {r.levelname for r in logged} == {"DEBUG"}
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("0", "0"),
+        ("0E-8", "0"),
+        ("-0.00000000", "0"),
+        ("0.00000001", "0.00000001"),
+        ("-0.00000001", "-0.00000001"),
+        ("1.50000000", "1.5"),
+        ("1000", "1000"),
+        ("99999999999999999999.99999999", "99999999999999999999.99999999"),
+        ("-12345678901234567890.12345678", "-12345678901234567890.12345678"),
+    ],
+)
+async def test_decimals_are_plain_strings(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, stored: str, shown: str
+) -> None:
+    await link_item(client, emulator, alice)
+    await Account.filter(user_id=alice.id).update(balance=Decimal(stored))
+    (item,) = (await gql(client, "{ plaidItems { accounts { balance } } }", alice))["data"]["plaidItems"]
+    assert {account["balance"] for account in item["accounts"]} == {shown}
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (Decimal("1E-30"), "0." + "0" * 29 + "1"),
+        (Decimal("1E+30"), "1" + "0" * 30),
+        (Decimal("-0E+5"), "0"),
+        (Decimal("123.4500"), "123.45"),
+        (Decimal("-5E-1"), "-0.5"),
+        (7, "7"),
+    ],
+)
+def test_plain_decimal_never_uses_an_exponent(value: object, text: str) -> None:
+    assert plain_decimal(value) == text
+
+
+@pytest.mark.parametrize("value", [Decimal("NaN"), Decimal("-Infinity"), 1.5, True, "1"])
+def test_plain_decimal_refuses_what_is_not_a_finite_decimal(value: object) -> None:
+    with pytest.raises(ValueError, match="Decimal cannot represent"):
+        plain_decimal(value)

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 from starlette.requests import Request
 
 from ghostfolio_plaid.errors import BadUserInput
+from ghostfolio_plaid.request_limits import MalformedJSON, parse_json
 from ghostfolio_plaid.resolvers.inputs import ExchangeInput, LinkedAccountInput
 
 T = TypeVar("T")
 
 
 async def json_object(request: Request) -> dict[str, Any]:
-    raw = await request.body()
+    """The body as a JSON object; :func:`parse_json` says what is wrong with any other (too deep, not UTF-8...)."""
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise BadUserInput("Request body must be valid JSON") from None
+        body = parse_json(await request.body())
+    except MalformedJSON as exc:
+        raise BadUserInput(str(exc)) from None
     if not isinstance(body, dict):
         raise BadUserInput("Request body must be a JSON object")
     return body

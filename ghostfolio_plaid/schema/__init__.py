@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import DisableIntrospection, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from ghostfolio_plaid.metrics import CountOperations
 from ghostfolio_plaid.schema.errors import MaskUnexpectedErrors, is_unexpected
+from ghostfolio_plaid.schema.guard import DocumentGuard
 from ghostfolio_plaid.schema.mutations import Mutation
 from ghostfolio_plaid.schema.queries import Query
+from ghostfolio_plaid.schema.scalars import PLAIN_DECIMAL
 
 log = logging.getLogger(__name__)
 
@@ -24,26 +27,23 @@ class Schema(strawberry.Schema):
         """Log what went wrong on our side with its traceback; a caller's mistake is not a server error."""
         for error in errors:
             if is_unexpected(error):
-                log.error("GraphQL resolver failed: %s", error.message, exc_info=error.original_error)
+                log.error("GraphQL request failed: %s", error.message, exc_info=error.original_error)
             else:
                 log.debug("GraphQL error for the caller: %s", error.message)
 
 
 def build_schema(*, introspection: bool = True) -> Schema:
-    """The schema; production may switch introspection off (ENABLE_INTROSPECTION=false)."""
-    extensions: list[Any] = [
-        MaskUnexpectedErrors,
-        CountOperations,
-        lambda: QueryDepthLimiter(max_depth=10),
-        lambda: MaxAliasesLimiter(max_alias_count=30),
-        lambda: MaxTokensLimiter(max_token_count=2000),
-    ]
+    """The schema; production may switch introspection off (ENABLE_INTROSPECTION=false).
+
+    ``DocumentGuard`` enforces every document limit (``schema/limits.py``) and runs validation itself.
+    """
+    extensions: list[Any] = [DocumentGuard, MaskUnexpectedErrors, CountOperations]
     if not introspection:
         extensions.append(DisableIntrospection)
     return Schema(
         query=Query,
         mutation=Mutation,
-        config=StrawberryConfig(disable_field_suggestions=True),
+        config=StrawberryConfig(disable_field_suggestions=True, scalar_map={Decimal: PLAIN_DECIMAL}),
         extensions=extensions,
     )
 
