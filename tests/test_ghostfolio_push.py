@@ -373,3 +373,38 @@ async def test_disconnect_leaves_ghostfolio_accounts_and_activities_in_place(
     assert (await client.delete(f"/api/v1/plaid/items/{item.id}", headers=alice.headers)).status_code == 200
     after = await ghostfolio_state(ghostfolio, alice.id)
     assert (after["accounts"], after["activities"]) == (before["accounts"], before["activities"])
+
+
+GHOSTFOLIO_QUERY = "query($id: ID!) { plaidItem(id: $id) { ghostfolio { status lastPushedAt pendingChanges error } } }"
+
+
+async def graphql_ghostfolio(client: httpx.AsyncClient, caller: Caller, item_id: str) -> dict[str, Any]:
+    response = await client.post(
+        "/graphql", json={"query": GHOSTFOLIO_QUERY, "variables": {"id": item_id}}, headers=caller.headers
+    )
+    answer: dict[str, Any] = response.json()["data"]["plaidItem"]["ghostfolio"]
+    return answer
+
+
+async def test_graphql_shows_the_connector_off_then_pending_then_synced(
+    client: httpx.AsyncClient,
+    emulator: EmulatorServer,
+    alice: Caller,
+    sync_services: SyncServices,
+    connected: Settings,
+    app: Starlette,
+) -> None:
+    item = await synced_item(client, emulator, alice, replace(sync_services, settings=connected))
+    off = await graphql_ghostfolio(client, alice, str(item.id))
+    assert off == {"status": "OFF", "lastPushedAt": None, "pendingChanges": item.ghostfolio_pending, "error": None}
+    services = app.state.services
+    original = services.settings
+    services.settings = connected
+    try:
+        pending = await graphql_ghostfolio(client, alice, str(item.id))
+        assert pending["status"] == "PENDING" and pending["pendingChanges"] > 0
+        assert await deliver(connected, sync_services.queue, str(item.id)) == "succeeded"
+        synced = await graphql_ghostfolio(client, alice, str(item.id))
+        assert synced["status"] == "SYNCED" and synced["pendingChanges"] == 0 and synced["lastPushedAt"]
+    finally:
+        services.settings = original

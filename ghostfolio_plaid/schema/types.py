@@ -9,6 +9,7 @@ from decimal import Decimal
 import strawberry
 
 from ghostfolio_plaid import models
+from ghostfolio_plaid.ghostfolio.status import GhostfolioState, GhostfolioStatus, ghostfolio_state
 from ghostfolio_plaid.plaid_client import LinkToken as PlaidLinkToken
 from ghostfolio_plaid.resolvers import accounts
 from ghostfolio_plaid.resolvers.inputs import ExchangeInput, LinkedAccountInput
@@ -20,6 +21,24 @@ strawberry.enum(ItemStatus, name="PlaidItemStatus")
 strawberry.enum(models.SyncStatus, name="SyncJobStatus")
 strawberry.enum(models.SyncTrigger, name="SyncTrigger")
 strawberry.enum(models.OrderType, name="ActivityType")
+strawberry.enum(GhostfolioStatus, name="GhostfolioPushStatus")
+
+
+@strawberry.type(description="The Ghostfolio connector's delivery of one item (OFF without GHOSTFOLIO_URL).")
+class GhostfolioPush:
+    status: GhostfolioStatus
+    last_pushed_at: datetime | None
+    pending_changes: int = strawberry.field(description="Activities Ghostfolio does not have as we do yet")
+    error: str | None = strawberry.field(description="Ghostfolio's last refusal, or the outage being retried")
+
+    @classmethod
+    def from_state(cls, state: GhostfolioState) -> GhostfolioPush:
+        return cls(
+            status=state.status,
+            last_pushed_at=state.last_pushed_at,
+            pending_changes=state.pending_changes,
+            error=state.error,
+        )
 
 
 @strawberry.type
@@ -162,6 +181,11 @@ class PlaidItem:
     async def accounts(self, info: GraphQLInfo) -> list[Account]:
         loaded = await info.context.accounts_loader.load(self._model.id)
         return [Account.from_model(account) for account in loaded]
+
+    @strawberry.field
+    def ghostfolio(self, info: GraphQLInfo) -> GhostfolioPush:
+        connector_on = info.context.services.settings.ghostfolio_url is not None
+        return GhostfolioPush.from_state(ghostfolio_state(self._model, connector_on=connector_on))
 
     @classmethod
     def from_listed(cls, listed: ListedItem) -> PlaidItem:
