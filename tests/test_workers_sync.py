@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import uuid
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
+from redis import Redis
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 
 from ghostfolio_plaid.config import Settings
-from ghostfolio_plaid.job_queue import sync_lock_key
+from ghostfolio_plaid.job_queue import SyncQueue, request_sync, sync_lock_key
 from ghostfolio_plaid.models import (
     Account,
     AccountBalance,
@@ -27,10 +33,12 @@ from ghostfolio_plaid.models import (
 )
 from ghostfolio_plaid.plaid_client import PlaidClient
 from ghostfolio_plaid.plaid_emulator import EmulatorServer
+from ghostfolio_plaid.plaid_emulator.signing import WebhookSigner
 from ghostfolio_plaid.workers import activities
 from ghostfolio_plaid.workers.sync import RetryLater, SyncServices, execute_sync
-from tests.conftest import Caller, SQLCounter, emulator_call, plaid_post
+from tests.conftest import REDIS_URL, Caller, SQLCounter, emulator_call, plaid_post
 from tests.linking import link_seeded_item
+from tests.processes import run_command
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
 
@@ -322,3 +330,86 @@ async def test_slow_plaid_times_out_and_is_retried(
     stored = await SyncJob.get(id=job.id)
     assert (stored.status, stored.error) == (SyncStatus.QUEUED, "PLAID_UNAVAILABLE")
     assert await execute_sync(services, str(job.id)) == SyncStatus.SUCCEEDED
+
+
+async def test_a_first_sync_waits_for_plaid_beyond_its_retries_and_ends_with_the_history(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, process_env: dict[str, str]
+) -> None:
+    """PRODUCT_NOT_READY on a new item is Plaid preparing it: more answers than RQ has retries, then the data."""
+    item_id, _ = await link_seeded_item(client, emulator, alice)
+    plaid_item = await PlaidItem.get(id=item_id)
+    not_ready = {"path": "/investments/holdings/get", "item_id": plaid_item.item_id, "error_code": "PRODUCT_NOT_READY"}
+    await emulator_call(emulator, "POST", "/emulator/faults", {**not_ready, "times": 4})
+    queue_name = f"gp-test-not-ready-{uuid.uuid4().hex[:8]}"
+    queue = SyncQueue(REDIS_URL, queue_name, retry_intervals=(0, 0))
+    try:
+        job = await request_sync(queue, plaid_item, SyncTrigger.LINK)
+        await run_command({**process_env, "SYNC_QUEUE_NAME": queue_name}, "worker", "--burst")
+    finally:
+        queue.queue.empty()
+        queue.close()
+    finished = await SyncJob.get(id=job.id)
+    assert (finished.status, finished.error) == (SyncStatus.SUCCEEDED, None)
+    requests = (await emulator_call(emulator, "GET", "/emulator/requests"))["requests"]
+    answers = [r["error_code"] for r in requests if r["item_id"] == plaid_item.item_id and "holdings" in r["path"]]
+    assert answers == ["PRODUCT_NOT_READY"] * 4 + [None]  # three attempts were RQ's whole budget
+    assert await Order.filter(account__plaid_item_id=item_id).count() > 0
+
+
+@pytest.mark.parametrize("case", ["synced before", "linked long ago", "another error"])
+async def test_only_a_new_items_first_sync_keeps_waiting(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, services: SyncServices, case: str
+) -> None:
+    item_id, _ = await link_seeded_item(client, emulator, alice)
+    plaid_item = await PlaidItem.get(id=item_id)
+    if case == "synced before":
+        await PlaidItem.filter(id=item_id).update(last_synced_at=datetime.now(UTC))
+    if case == "linked long ago":
+        await PlaidItem.filter(id=item_id).update(created_at=datetime.now(UTC) - timedelta(days=3))
+    code = "INSTITUTION_DOWN" if case == "another error" else "PRODUCT_NOT_READY"
+    fault = {"path": "/investments/holdings/get", "item_id": plaid_item.item_id, "error_code": code}
+    await emulator_call(emulator, "POST", "/emulator/faults", fault)
+    job = await SyncJob.create(plaid_item_id=item_id, trigger=SyncTrigger.MANUAL)
+    assert await execute_sync(services, str(job.id), final_attempt=True, can_wait=True) == SyncStatus.FAILED
+    assert (await SyncJob.get(id=job.id)).error == code
+
+
+async def test_historical_update_asks_for_a_sync(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller
+) -> None:
+    item_id, _ = await link_seeded_item(client, emulator, alice)
+    plaid_item = await PlaidItem.get(id=item_id)
+    body = json.dumps(
+        {
+            "webhook_type": "INVESTMENTS_TRANSACTIONS",
+            "webhook_code": "HISTORICAL_UPDATE",
+            "item_id": plaid_item.item_id,
+            "error": None,
+            "new_investments_transactions": 50,
+            "cancelled_investments_transactions": 0,
+            "environment": "sandbox",
+        },
+        indent=2,
+    ).encode()
+    signer: WebhookSigner = emulator.app.state.emulator.signer  # type: ignore[attr-defined]
+    response = await client.post(
+        "/api/v1/plaid/webhook",
+        content=body,
+        headers={"Plaid-Verification": signer.sign(body), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+    jobs = await SyncJob.filter(plaid_item_id=item_id)
+    assert [(j.trigger, j.status) for j in jobs] == [(SyncTrigger.WEBHOOK, SyncStatus.QUEUED)]
+    await forget_syncs(item_id)
+
+
+async def forget_syncs(item_id: str) -> None:
+    """Drop the item's queued syncs (rows and RQ jobs), as ``tests.linking`` does for the link's."""
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        for job in await SyncJob.filter(plaid_item_id=item_id):
+            with contextlib.suppress(NoSuchJobError):
+                Job.fetch(str(job.id), connection=redis).delete()
+            await job.delete()
+    finally:
+        redis.close()

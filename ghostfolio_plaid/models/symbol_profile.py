@@ -5,7 +5,12 @@ from ghostfolio_plaid.models.account import MONEY_DIGITS, MONEY_PLACES
 
 
 class SymbolProfile(Model):
-    """A security as Ghostfolio knows it, unique by data source and symbol."""
+    """A security as Ghostfolio knows it, unique by data source and symbol.
+
+    The symbol already tells listings apart (``SHOP`` on the NYSE, ``SHOP:XTSE`` on the TSX; see
+    ``workers/mapping.py``), so the key stays (data source, symbol); ``market_identifier_code`` records the
+    market Plaid named. Options keep their contract: call/put, strike (per share), expiry and underlying ticker.
+    """
 
     id = fields.UUIDField(primary_key=True)
     data_source = fields.CharField(max_length=32)
@@ -16,6 +21,11 @@ class SymbolProfile(Model):
     asset_sub_class = fields.CharField(max_length=32, null=True)
     isin = fields.CharField(max_length=16, null=True)
     cusip = fields.CharField(max_length=16, null=True)
+    market_identifier_code = fields.CharField(max_length=16, null=True)
+    option_type = fields.CharField(max_length=8, null=True)
+    option_strike = fields.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True)
+    option_expiration = fields.DateField(null=True)
+    option_underlying = fields.CharField(max_length=255, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

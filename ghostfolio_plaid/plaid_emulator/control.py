@@ -153,6 +153,21 @@ async def complete_link(request: Request) -> Response:
     )
 
 
+async def revise_item(request: Request) -> Response:
+    """Plaid revising its recent past: the item's next revision (the ``traps`` dataset has one) -> its number."""
+    state = _state(request)
+    item_id = request.path_params["item_id"]
+    with state.lock:
+        item = state.items.get(item_id)
+        if item is None or item.removed:
+            return _bad(f"unknown item_id {item_id!r}")
+        try:
+            revision = item.revise()
+        except ValueError as exc:
+            return _bad(str(exc))
+    return JSONResponse({"item_id": item_id, "revision": revision})
+
+
 async def fire_webhook(request: Request) -> Response:
     """Fire any webhook the emulator can send, including the ITEM codes Plaid's own ``/sandbox/item/fire_webhook``
     refuses (PENDING_EXPIRATION, WEBHOOK_UPDATE_ACKNOWLEDGED): ``{"item_id", "webhook_code", "webhook_type"?}``."""
@@ -213,6 +228,12 @@ CONTROL_ENDPOINTS: list[tuple[str, str, Callable[[Request], Awaitable[Response]]
     ("POST", "/emulator/webhooks", fire_webhook, "fire any webhook at an item, PENDING_EXPIRATION included"),
     ("POST", "/emulator/reset", reset, "forget items, tokens, logs, deliveries and faults (the signing key stays)"),
     ("POST", "/emulator/items", seed_item, "create an item of any size; answers its access and public tokens"),
+    (
+        "POST",
+        "/emulator/items/{item_id}/revise",
+        revise_item,
+        "Plaid revising an item's recent past: revised and withdrawn transactions (traps dataset)",
+    ),
     ("POST", "/emulator/link/complete", complete_link, "a user finishing Plaid Link with a link token"),
     ("POST", "/emulator/faults", add_fault, "make the next calls of a path fail, stall or answer garbage"),
     ("GET", "/emulator/faults", list_faults, "the pending faults"),

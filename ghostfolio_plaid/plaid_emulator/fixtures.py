@@ -21,17 +21,28 @@ _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 Json = dict[str, Any]
 
 
+DATASETS = ("sandbox", "traps")
+"""``sandbox``: the catalogue (or synthetic equities) sized by the shape; ``traps``: see ``traps.py``."""
+
+
 @dataclass(frozen=True)
 class ItemShape:
-    """How big an item is. Zero securities/transactions means the realistic sandbox catalog and history."""
+    """How big an item is. Zero securities/transactions means the realistic sandbox catalog and history.
+
+    ``dataset: "traps"`` is a fixed item with every real-world trap at once (``traps.py``); the size fields
+    do not apply to it.
+    """
 
     investment_accounts: int = 3
     securities: int = 0
     transactions_per_account: int = 0
     depository_account: bool = True
+    dataset: str = "sandbox"
 
     def __post_init__(self) -> None:
         """Reject what would crash or exhaust the emulator later, when the item's data is first built."""
+        if self.dataset not in DATASETS:
+            raise ValueError(f"shape.dataset must be one of {', '.join(DATASETS)}")
         limits = {"investment_accounts": 50, "securities": 100_000, "transactions_per_account": 1_000_000}
         for name, limit in limits.items():
             value = getattr(self, name)

@@ -16,6 +16,7 @@ from typing import Any
 from ghostfolio_plaid.plaid_emulator.fixtures import ItemData, ItemShape, build_item_data
 from ghostfolio_plaid.plaid_emulator.institutions import INSTITUTIONS
 from ghostfolio_plaid.plaid_emulator.signing import WebhookSigner
+from ghostfolio_plaid.plaid_emulator.traps import REVISIONS, build_traps
 
 
 def now_iso() -> str:
@@ -39,13 +40,28 @@ class Item:
     investments_last_failed_update: str | None = None
     last_webhook_code: str | None = None
     last_webhook_sent_at: str | None = None
+    revision: int = 0
+    """How often ``/emulator/items/{item_id}/revise`` moved the item on (the traps dataset has one revision)."""
     _data: ItemData | None = None
 
     @property
     def data(self) -> ItemData:
         if self._data is None:
-            self._data = build_item_data(self.item_id, INSTITUTIONS[self.institution_id], self.shape)
+            if self.shape.dataset == "traps":
+                self._data = build_traps(self.item_id, self.revision)
+            else:
+                self._data = build_item_data(self.item_id, INSTITUTIONS[self.institution_id], self.shape)
         return self._data
+
+    def revise(self) -> int:
+        """Move to the dataset's next revision: what Plaid answers from now on differs (see ``traps.py``)."""
+        if self.shape.dataset != "traps":
+            raise ValueError(f"the {self.shape.dataset} dataset has no revisions; seed shape.dataset traps")
+        if self.revision + 1 >= REVISIONS:
+            raise ValueError(f"item {self.item_id} is at its last revision ({self.revision})")
+        self.revision += 1
+        self._data = None
+        return self.revision
 
 
 @dataclass
@@ -149,6 +165,7 @@ class EmulatorState:
                         "investments_last_failed_update": i.investments_last_failed_update,
                         "last_webhook_code": i.last_webhook_code,
                         "last_webhook_sent_at": i.last_webhook_sent_at,
+                        "revision": i.revision,
                     }
                     for i in self.items.values()
                 ],

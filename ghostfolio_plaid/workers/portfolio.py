@@ -3,25 +3,59 @@
 Cash rule: an investment account's Ghostfolio balance is its cash only (the cash-equivalent holdings in the
 account's currency, or Plaid's ``available`` when no cash holding is reported), never the total value:
 positions are counted through activities, so counting them in the balance too would double the portfolio.
-Cash holdings are kept as holdings (what Plaid reported) but never become positions or activities. Cash in
-another currency than the account's is not converted (no FX rates here) and stays out of the balance.
+Cash holdings are kept as holdings (what Plaid reported, one row per currency) but never become positions or
+activities. Cash in another currency than the account's is not converted (no FX rates here): it stays out of
+the balance and is kept as its own holding in its own currency (``CUR:EUR``), never dropped.
 Other accounts (depository) take Plaid's ``current`` balance.
+
+Holdings are stored in the units their profile counts (``mapping.quote_scale``): a bond quoted in percent
+of par is kept at quantity 10,000 and price 0.985, an option position in options, so that quantity x price
+equals the value Plaid reports, and market prices are scaled alike.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+from tortoise.expressions import Q
+
 from ghostfolio_plaid.models import Account, AccountBalance, Holding, MarketData, SymbolProfile
 from ghostfolio_plaid.workers.fetch import Json, PlaidSnapshot
-from ghostfolio_plaid.workers.mapping import DATA_SOURCE, asset_class, cash_symbol, symbol_of
+from ghostfolio_plaid.workers.mapping import (
+    AS_REPORTED,
+    DATA_SOURCE,
+    Scale,
+    asset_class,
+    cash_symbol,
+    holding_total,
+    identity_key,
+    is_option,
+    iso_currency,
+    listing_of,
+    option_details,
+    quote_scale,
+    record_currency,
+    symbol_of,
+)
 
 EIGHT_PLACES = Decimal("0.00000001")
-PROFILE_FIELDS = ("currency", "name", "asset_class", "asset_sub_class", "isin", "cusip")
+PROFILE_FIELDS = (
+    "currency",
+    "name",
+    "asset_class",
+    "asset_sub_class",
+    "isin",
+    "cusip",
+    "market_identifier_code",
+    "option_type",
+    "option_strike",
+    "option_expiration",
+    "option_underlying",
+)
 
 
 def q(value: Any) -> Decimal:
@@ -33,30 +67,96 @@ def optional_q(value: Any) -> Decimal | None:
 
 
 def currency_of(record: Json, fallback: str = "USD") -> str:
-    currency = record.get("iso_currency_code") or record.get("unofficial_currency_code") or fallback
-    return str(currency)
+    return record_currency(record) or fallback
 
 
 def is_cash(security: Json | None) -> bool:
     return security is None or bool(security.get("is_cash_equivalent")) or security.get("type") == "cash"
 
 
+def transaction_currency(txn: Json, account_currency: str, currencies: dict[str, str]) -> str:
+    """A transaction's own currency, else the currency its security is priced in, else its account's: a
+    security priced in another currency than its account keeps that currency on its activities."""
+    own = record_currency(txn)
+    if own is not None:
+        return own
+    security_id = txn.get("security_id")
+    return currencies.get(security_id, account_currency) if isinstance(security_id, str) else account_currency
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A holding as Plaid reported it, in the units its profile counts: quantity x price = value."""
+
+    quantity: Decimal
+    price: Decimal | None
+    value: Decimal | None
+    cost_basis: Decimal | None
+    currency: str
+    as_of: date | None
+    scale: Scale = AS_REPORTED
+
+
+def reported_holding(holding: Json, security: Json | None, fallback_currency: str) -> Reported:
+    """The holding with its quote made to add up (a percent-of-par bond, an option counted in contracts)."""
+    quantity = Decimal(str(holding["quantity"]))
+    price = holding.get("institution_price")
+    scale = AS_REPORTED
+    if price is not None and not is_cash(security):
+        scale = quote_scale(quantity, Decimal(str(price)), holding_total(holding), is_option=is_option(security))
+    as_of = holding.get("institution_price_as_of")
+    return Reported(
+        quantity=q(quantity * scale.quantity),
+        price=None if price is None else q(Decimal(str(price)) * scale.price),
+        value=optional_q(holding.get("institution_value")),
+        cost_basis=optional_q(holding.get("cost_basis")),
+        currency=currency_of(holding, fallback_currency),
+        as_of=date.fromisoformat(as_of) if as_of else None,
+        scale=scale,
+    )
+
+
 @dataclass
 class PortfolioResult:
     profiles: dict[str, SymbolProfile]
     holdings_seen: int
+    currencies: dict[str, str] = field(default_factory=dict)
+    """Security id -> the currency its prices are in (an activity without its own currency takes it)."""
 
 
-def profile_fields(security: Json) -> dict[str, Any]:
+def price_currencies(snapshot: PlaidSnapshot) -> dict[str, str]:
+    """The currency each security's prices are in: its ISO code, else its holdings' or transactions' ISO code
+    (crypto held in USD is priced in USD, whatever unofficial code the security carries), else its own code."""
+    found: dict[str, str] = {}
+    for sid, security in snapshot.securities.items():
+        own = iso_currency(security)
+        if own is not None:
+            found[sid] = own
+    for record in [*snapshot.holdings, *snapshot.transactions]:
+        record_security = record.get("security_id")
+        currency = iso_currency(record)
+        if isinstance(record_security, str) and record_security in snapshot.securities and currency is not None:
+            found.setdefault(record_security, currency)
+    for sid, security in snapshot.securities.items():
+        own = record_currency(security)
+        if own is not None:
+            found.setdefault(sid, own)
+    return found
+
+
+def profile_fields(security: Json, symbol: str, currency: str | None) -> dict[str, Any]:
     asset, sub = asset_class(security.get("type"))
+    market = security.get("market_identifier_code")
     return {
-        "symbol": symbol_of(security),
-        "currency": currency_of(security),
+        "symbol": symbol,
+        "currency": currency or "USD",
         "name": security.get("name"),
         "asset_class": asset,
         "asset_sub_class": sub,
         "isin": security.get("isin"),
         "cusip": security.get("cusip"),
+        "market_identifier_code": market.strip().upper()[:16] if isinstance(market, str) and market.strip() else None,
+        **option_details(security),
     }
 
 
@@ -69,13 +169,76 @@ def cash_profile_fields(currency: str) -> dict[str, Any]:
         "asset_sub_class": "CASH",
         "isin": None,
         "cusip": None,
+        "market_identifier_code": None,
+        "option_type": None,
+        "option_strike": None,
+        "option_expiration": None,
+        "option_underlying": None,
     }
+
+
+def resolve_symbols(snapshot: PlaidSnapshot, currencies: dict[str, str]) -> dict[str, str]:
+    """Security id -> profile symbol. Securities of one listing and ISIN (else CUSIP) share the symbol of the
+    one that is held: a ``security_id`` that changed with its ticker or CUSIP is one position, not two."""
+    symbols: dict[str, str] = {}
+    for sid, security in snapshot.securities.items():
+        symbols[sid] = symbol_of(security, currencies.get(sid), cash=is_cash(security))
+    held = {h["security_id"] for h in snapshot.holdings if h["security_id"] in snapshot.securities}
+    canonical: dict[tuple[str, str], set[str]] = {}
+    for sid in held:
+        security = snapshot.securities[sid]
+        key = None if is_cash(security) else identity_key(security, currencies.get(sid))
+        if key is not None:
+            canonical.setdefault(key, set()).add(symbols[sid])
+    for sid, security in snapshot.securities.items():
+        if sid in held or is_cash(security):
+            continue
+        key = identity_key(security, currencies.get(sid))
+        names = canonical.get(key) if key is not None else None
+        if names is not None and len(names) == 1:
+            symbols[sid] = next(iter(names))
+    return symbols
+
+
+async def _adopt_renamed(missing: list[str], wanted: dict[str, dict[str, Any]]) -> dict[str, SymbolProfile]:
+    """Profiles whose ticker changed: a stored profile of the same ISIN (else CUSIP), listing and currency that
+    this sync does not want under its old symbol is renamed, so its orders and history stay one position."""
+    isins = {wanted[s]["isin"] for s in missing if wanted[s].get("isin")}
+    cusips = {wanted[s]["cusip"] for s in missing if wanted[s].get("cusip")}
+    if not isins and not cusips:
+        return {}
+    stored = await SymbolProfile.filter(
+        Q(isin__in=sorted(isins)) | Q(cusip__in=sorted(cusips)), data_source=DATA_SOURCE
+    ).exclude(symbol__in=list(wanted))
+    adopted: dict[str, SymbolProfile] = {}
+    for symbol in missing:
+        fields = wanted[symbol]
+        for profile in stored:
+            same_security = (fields.get("isin") and profile.isin == fields["isin"]) or (
+                not fields.get("isin") and fields.get("cusip") and profile.cusip == fields["cusip"]
+            )
+            if (
+                same_security
+                and profile not in adopted.values()
+                and (profile.currency or "USD") == fields["currency"]
+                and listing_of(profile.market_identifier_code, profile.currency)
+                == listing_of(fields["market_identifier_code"], fields["currency"])
+            ):
+                profile.symbol = symbol
+                adopted[symbol] = profile
+                break
+    if adopted:
+        await SymbolProfile.bulk_update(list(adopted.values()), fields=["symbol", "updated_at"])
+    return adopted
 
 
 async def upsert_profiles(wanted: dict[str, dict[str, Any]]) -> dict[str, SymbolProfile]:
     """Profiles by symbol, shared by every user (as in Ghostfolio); a constant number of statements."""
     found = {p.symbol: p for p in await SymbolProfile.filter(data_source=DATA_SOURCE, symbol__in=list(wanted))}
     missing = [s for s in wanted if s not in found]
+    if missing:
+        found.update(await _adopt_renamed(missing, wanted))
+        missing = [s for s in missing if s not in found]
     if missing:
         await SymbolProfile.bulk_create(
             [SymbolProfile(id=uuid.uuid4(), data_source=DATA_SOURCE, **wanted[s]) for s in missing],
@@ -95,47 +258,59 @@ async def upsert_profiles(wanted: dict[str, dict[str, Any]]) -> dict[str, Symbol
 
 
 async def write_portfolio(linked: dict[str, Account], snapshot: PlaidSnapshot, today: date) -> PortfolioResult:
+    currencies = price_currencies(snapshot)
+    by_security = resolve_symbols(snapshot, currencies)
     wanted: dict[str, dict[str, Any]] = {}
-    by_security: dict[str, str] = {}
-    for security_id, security in snapshot.securities.items():
-        fields = profile_fields(security)
-        wanted[fields["symbol"]] = fields
-        by_security[security_id] = fields["symbol"]
-    currencies = {
-        currency_of(t, linked[t["account_id"]].currency) for t in snapshot.transactions if t["account_id"] in linked
+    held = {h["security_id"] for h in snapshot.holdings}
+    held_first = sorted(snapshot.securities, key=lambda sid: sid not in held)
+    for security_id in held_first:
+        security = snapshot.securities[security_id]
+        symbol = by_security[security_id]
+        wanted.setdefault(symbol, profile_fields(security, symbol, currencies.get(security_id)))
+    cash_currencies = {
+        transaction_currency(t, linked[t["account_id"]].currency, currencies)
+        for t in snapshot.transactions
+        if t["account_id"] in linked
     }
-    for currency in currencies:
+    for currency in cash_currencies:
         fields = cash_profile_fields(currency)
         wanted.setdefault(fields["symbol"], fields)
     profiles = await upsert_profiles(wanted)
     reported = [h for h in snapshot.holdings if h["account_id"] in linked and h["security_id"] in by_security]
-    await _write_market_data(snapshot, reported, by_security, today)
-    await _write_holdings(linked, snapshot, reported, profiles, by_security)
+    normalized = [
+        (h, reported_holding(h, snapshot.securities[h["security_id"]], linked[h["account_id"]].currency))
+        for h in reported
+    ]
+    await _write_market_data(snapshot, normalized, by_security, today)
+    await _write_holdings(linked, normalized, profiles, by_security)
     await _write_balances(linked, snapshot, reported, today)
     resolved = {sid: profiles[symbol] for sid, symbol in by_security.items()}
     return PortfolioResult(
-        profiles={**resolved, **{f"cash:{c}": profiles[cash_symbol(c)] for c in currencies}},
+        profiles={**resolved, **{f"cash:{c}": profiles[cash_symbol(c)] for c in cash_currencies}},
         holdings_seen=len(reported),
+        currencies=currencies,
     )
 
 
 async def _write_market_data(
-    snapshot: PlaidSnapshot, reported: list[Json], by_security: dict[str, str], today: date
+    snapshot: PlaidSnapshot, normalized: list[tuple[Json, Reported]], by_security: dict[str, str], today: date
 ) -> None:
+    """Prices per symbol and day: the holdings' (scaled to add up), else the securities' close prices, scaled
+    as the security's holdings are (both quote the same instrument the same way)."""
     prices: dict[tuple[str, date], Decimal] = {}
-    for holding in reported:
+    scales: dict[str, Scale] = {}
+    for holding, reported in normalized:
         security = snapshot.securities[holding["security_id"]]
-        if is_cash(security) or holding.get("institution_price") is None:
+        if is_cash(security) or reported.price is None:
             continue
-        as_of = holding.get("institution_price_as_of")
-        key = (by_security[holding["security_id"]], date.fromisoformat(as_of) if as_of else today)
-        prices.setdefault(key, q(holding["institution_price"]))
+        scales.setdefault(holding["security_id"], reported.scale)
+        prices.setdefault((by_security[holding["security_id"]], reported.as_of or today), reported.price)
     for security_id, security in snapshot.securities.items():
         if is_cash(security) or security.get("close_price") is None:
             continue
         as_of = security.get("close_price_as_of")
         key = (by_security[security_id], date.fromisoformat(as_of) if as_of else today)
-        prices.setdefault(key, q(security["close_price"]))
+        prices.setdefault(key, q(Decimal(str(security["close_price"])) * scales.get(security_id, AS_REPORTED).price))
     if not prices:
         return
     existing = {
@@ -165,32 +340,30 @@ async def _write_market_data(
 
 async def _write_holdings(
     linked: dict[str, Account],
-    snapshot: PlaidSnapshot,
-    reported: list[Json],
+    normalized: list[tuple[Json, Reported]],
     profiles: dict[str, SymbolProfile],
     by_security: dict[str, str],
 ) -> None:
     wanted: dict[tuple[str, str], dict[str, Any]] = {}
-    for holding in reported:
+    for holding, reported in normalized:
         account = linked[holding["account_id"]]
         profile = profiles[by_security[holding["security_id"]]]
         key = (str(account.id), str(profile.id))
-        as_of = holding.get("institution_price_as_of")
         row = wanted.setdefault(
             key,
             {
                 "quantity": Decimal(0),
                 "value": None,
                 "cost_basis": None,
-                "price": optional_q(holding.get("institution_price")),
-                "currency": currency_of(holding, account.currency),
-                "as_of": date.fromisoformat(as_of) if as_of else None,
+                "price": reported.price,
+                "currency": reported.currency,
+                "as_of": reported.as_of,
             },
         )
-        row["quantity"] += q(holding["quantity"])
-        for name, source in (("value", "institution_value"), ("cost_basis", "cost_basis")):
-            if holding.get(source) is not None:
-                row[name] = (row[name] or Decimal(0)) + q(holding[source])
+        row["quantity"] += reported.quantity
+        for name in ("value", "cost_basis"):
+            if getattr(reported, name) is not None:
+                row[name] = (row[name] or Decimal(0)) + getattr(reported, name)
     account_ids = [str(a.id) for a in linked.values()]
     existing = {
         (str(h.account_id), str(h.symbol_profile_id)): h for h in await Holding.filter(account_id__in=account_ids)
