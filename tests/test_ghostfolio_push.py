@@ -70,12 +70,24 @@ async def test_a_push_delivers_accounts_activities_and_balances_and_positions_ma
     state = await ghostfolio_state(ghostfolio, alice.id)
     accounts = await Account.filter(plaid_item_id=item.id)
     assert {a["id"] for a in state["accounts"]} == {a.ghostfolio_account_id for a in accounts}
-    assert len(state["activities"]) == await Order.filter(account_id__in=[a.id for a in accounts]).count()
+    assert len(state["activities"]) == await activities_expected(accounts)
     assert all(a["comment"].startswith("plaid:") for a in state["activities"])
     ours = {a.ghostfolio_account_id: a for a in accounts}
     for row in state["accounts"]:
         assert Decimal(str(row["balance"])) == ours[row["id"]].balance
     assert await ghostfolio_positions(state) == await plaid_positions(accounts, alice.id)
+
+
+async def activities_expected(accounts: list[Account]) -> int:
+    """One Ghostfolio activity per order, and one cash position per currency other than the account's."""
+    orders = await Order.filter(account_id__in=[a.id for a in accounts]).count()
+    currencies = {str(a.id): a.currency for a in accounts}
+    foreign = {
+        (str(h.account_id), h.currency)
+        for h in await Holding.filter(account_id__in=list(currencies), symbol_profile__asset_sub_class="CASH")
+        if h.currency != currencies[str(h.account_id)] and h.quantity > 0
+    }
+    return orders + len(foreign)
 
 
 async def ghostfolio_positions(state: dict[str, Any]) -> dict[tuple[str, str], Decimal]:
@@ -88,16 +100,19 @@ async def ghostfolio_positions(state: dict[str, Any]) -> dict[tuple[str, str], D
 
 
 async def plaid_positions(accounts: list[Account], user_id: str) -> dict[tuple[str, str], Decimal]:
-    """What Plaid reports held (cash aside), keyed the way the connector lists each security in Ghostfolio."""
+    """What Plaid reports held, keyed the way the connector lists each security in Ghostfolio. Cash in the
+    account's currency is its balance, not a position; cash in another currency is a position of its own."""
     listed = {str(r.symbol_profile_id): r for r in await GhostfolioSymbol.all()}
+    by_id = {str(a.id): a for a in accounts}
     gf_account = {str(a.id): str(a.ghostfolio_account_id) for a in accounts}
     expected: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for holding in await Holding.filter(account_id__in=[a.id for a in accounts]).select_related("symbol_profile"):
         profile = holding.symbol_profile
-        if profile.asset_sub_class == "CASH" or holding.quantity == 0:
+        own_cash = profile.asset_sub_class == "CASH" and holding.currency == by_id[str(holding.account_id)].currency
+        if own_cash or holding.quantity == 0:
             continue
-        row = listed[str(profile.id)]
-        symbol = row.symbol if row.data_source != "MANUAL" else manual_listing(profile, user_id).symbol
+        row = listed.get(str(profile.id))
+        symbol = row.symbol if row and row.data_source != "MANUAL" else manual_listing(profile, user_id).symbol
         expected[(gf_account[str(holding.account_id)], symbol)] += holding.quantity
     return dict(expected)
 
@@ -189,7 +204,7 @@ async def test_a_successful_sync_queues_a_push_with_its_pending_changes(
 ) -> None:
     services = replace(sync_services, settings=connected)
     item = await synced_item(client, emulator, alice, services)
-    assert item.ghostfolio_pending == await Order.filter(account__plaid_item_id=item.id).count() > 0
+    assert item.ghostfolio_pending == await activities_expected(await Account.filter(plaid_item_id=item.id)) > 0
     assert push_job_id(str(item.id)) in services.queue.queue.job_ids
 
 
@@ -234,7 +249,7 @@ async def test_ghostfolio_down_loses_nothing_and_a_retry_is_scheduled(
     assert await deliver(connected, sync_services.queue, str(item.id)) == "succeeded"
     state = await ghostfolio_state(ghostfolio, alice.id)
     accounts = await Account.filter(plaid_item_id=item.id)
-    assert len(state["activities"]) == await Order.filter(account_id__in=[a.id for a in accounts]).count()
+    assert len(state["activities"]) == await activities_expected(accounts)
     assert await ghostfolio_positions(state) == await plaid_positions(accounts, alice.id)
 
 
@@ -282,7 +297,8 @@ async def test_a_crash_after_ghostfolio_imported_resumes_without_duplicates(
     assert await deliver(connected, sync_services.queue, str(item.id)) == "succeeded"
     state = await ghostfolio_state(ghostfolio, alice.id)
     comments = [a["comment"] for a in state["activities"]]
-    assert len(comments) == len(set(comments)) == await Order.filter(account__plaid_item_id=item.id).count()
+    accounts = await Account.filter(plaid_item_id=item.id)
+    assert len(comments) == len(set(comments)) == await activities_expected(accounts)
     assert await GhostfolioActivity.filter(plaid_item_id=item.id).count() == len(comments)
 
 

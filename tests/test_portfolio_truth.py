@@ -9,7 +9,6 @@ balance and the cash kept per currency. Nothing here reuses the mapping's code t
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -21,8 +20,6 @@ import pytest
 from ghostfolio_plaid.config import Settings
 from ghostfolio_plaid.ghostfolio.jobs import deliver
 from ghostfolio_plaid.ghostfolio.payloads import manual_listing
-from ghostfolio_plaid.ghostfolio_emulator import GhostfolioEmulatorConfig
-from ghostfolio_plaid.ghostfolio_emulator import create_app as create_ghostfolio
 from ghostfolio_plaid.models import (
     Account,
     GhostfolioSymbol,
@@ -39,7 +36,7 @@ from ghostfolio_plaid.models import (
 from ghostfolio_plaid.plaid_emulator import EmulatorServer, ThreadedServer
 from ghostfolio_plaid.plaid_emulator.fixtures import plaid_id
 from ghostfolio_plaid.workers.sync import RetryLater, SyncServices, execute_sync
-from tests.conftest import JWT_SECRET, Caller, SQLCounter, emulator_call, plaid_post
+from tests.conftest import Caller, SQLCounter, emulator_call, plaid_post
 from tests.linking import link_seeded_item
 
 CENT = Decimal("0.01")
@@ -252,14 +249,6 @@ async def test_one_sync_then_a_resync_after_revisions_tell_the_brokers_story(
     await assert_the_brokers_story(item_id, emulator, token)
 
 
-@pytest.fixture(scope="module")
-def ghostfolio() -> Iterator[ThreadedServer]:
-    with ThreadedServer(
-        create_ghostfolio(GhostfolioEmulatorConfig(jwt_secret=JWT_SECRET, auto_create_users=True))
-    ) as server:
-        yield server
-
-
 async def ghostfolio_get(ghostfolio: ThreadedServer, path: str, caller: Caller | None = None, **params: str) -> Any:
     headers = caller.headers if caller else {}
     async with httpx.AsyncClient(base_url=ghostfolio.url) as http:
@@ -284,12 +273,12 @@ async def test_the_traps_reach_ghostfolio_as_the_broker_reports_them(
 
     expected: dict[str, tuple[Decimal, Decimal]] = {}
     listed = {str(r.symbol_profile_id): r for r in await GhostfolioSymbol.all()}
-    for holding in await Holding.filter(account__plaid_item_id=item_id).select_related("symbol_profile"):
+    for holding in await Holding.filter(account__plaid_item_id=item_id).select_related("symbol_profile", "account"):
         profile = holding.symbol_profile
-        if profile.asset_sub_class == "CASH":
-            continue
-        row = listed[str(profile.id)]
-        symbol = row.symbol if row.data_source != "MANUAL" else manual_listing(profile, alice.id).symbol
+        if profile.asset_sub_class == "CASH" and holding.currency == holding.account.currency:
+            continue  # 9: the account's own cash is its balance; cash in another currency is a position of its own
+        row = listed.get(str(profile.id))
+        symbol = row.symbol if row and row.data_source != "MANUAL" else manual_listing(profile, alice.id).symbol
         quantity, value = expected.get(symbol, (Decimal(0), Decimal(0)))
         assert holding.value is not None
         expected[symbol] = (quantity + holding.quantity, value + holding.value)
@@ -303,7 +292,9 @@ async def test_the_traps_reach_ghostfolio_as_the_broker_reports_them(
 
     activities = (await ghostfolio_get(ghostfolio, "/emulator/state", userId=alice.id))["activities"]
     ours = Counter(str(o.type) for o in await Order.filter(account__plaid_item_id=item_id))
-    assert Counter(a["type"] for a in activities) == ours
+    foreign_cash = [a for a in activities if a["comment"].startswith("plaid:cash:")]
+    assert [(a["type"], a["currency"]) for a in foreign_cash] == [("BUY", "CAD")]  # 9: kept, as its own position
+    assert Counter(a["type"] for a in activities) == ours + Counter(BUY=1)
     assert ours["DIVIDEND"] == 6 and ours["INTEREST"] == 2 and ours["FEE"] == 2  # income is income (1)
 
 

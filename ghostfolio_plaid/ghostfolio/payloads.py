@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from ghostfolio_plaid.models import MarketData, Order, SymbolProfile
 
 Json = dict[str, Any]
 MANUAL = "MANUAL"
+CASH = "CASH"
 COMMENT_PREFIX = "plaid:"
 MANUAL_ASSET_CLASSES = frozenset({"FIXED_INCOME", "LIQUIDITY", "ALTERNATIVE_INVESTMENT"})
 """Bonds, cash and derivatives (options) are never looked up at a market data provider."""
@@ -86,6 +87,8 @@ def asset_profile(profile: SymbolProfile, listing: Listing, prices: list[MarketD
         "name": profile.name or profile.symbol,
         "marketData": [{"date": timestamp(p.date), "marketPrice": number(p.market_price)} for p in prices],
     }
+    if profile.asset_sub_class == CASH and not prices:
+        body["marketData"] = [{"date": timestamp(datetime.now(UTC).date()), "marketPrice": 1}]
     if profile.asset_class:
         body["assetClass"] = profile.asset_class
     if profile.asset_sub_class:
