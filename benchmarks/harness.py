@@ -73,3 +73,15 @@ def running(processes: list[subprocess.Popen[bytes]]) -> Iterator[list[subproces
         for process in processes:
             process.terminate()
             process.wait(timeout=15)
+
+
+GHOSTFOLIO_EMULATOR = [sys.executable, "-m", "ghostfolio_plaid.ghostfolio_emulator.server"]
+GHOSTFOLIO_JWT_SECRET = "bench-ghostfolio-" + "x" * 40
+
+
+def start_ghostfolio_emulator(port: int, secret: str = GHOSTFOLIO_JWT_SECRET) -> subprocess.Popen[bytes]:
+    """A fresh Ghostfolio emulator in its own process (its own interpreter, so its work never shares the GIL with
+    what is measured), accepting any user that presents a token signed with ``secret``."""
+    url = f"http://127.0.0.1:{port}"
+    args = [*GHOSTFOLIO_EMULATOR, "--port", str(port), "--auto-create-users"]
+    return start(args, {**os.environ, "JWT_SECRET_KEY": secret}, url + "/api/v1/health")

@@ -72,9 +72,18 @@ def worker(args: argparse.Namespace) -> None:
     log_as_a_service(settings)
     require_stores(settings)
     say_whether_ghostfolio_answers(settings)
+    from ghostfolio_plaid.workers.horse import HorseLimits
     from ghostfolio_plaid.workers.runner import run_worker
 
-    run_worker(settings, burst=args.burst)
+    limits = HorseLimits(max_jobs=args.max_jobs_per_horse, max_mib=args.max_horse_mib)
+    run_worker(settings, burst=args.burst, horse_limits=limits)
+
+
+def positive_int(raw: str) -> int:
+    """A whole number of at least 1, for the worker's horse limits."""
+    if not raw.isdigit() or int(raw) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {raw!r}")
+    return int(raw)
 
 
 def scheduler(args: argparse.Namespace) -> None:
@@ -187,6 +196,20 @@ def parser() -> argparse.ArgumentParser:
     demo_cmd.set_defaults(run=demo)
     worker_cmd = commands.add_parser("worker", help="run an RQ worker for sync jobs")
     worker_cmd.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    worker_cmd.add_argument(
+        "--max-jobs-per-horse",
+        type=positive_int,
+        default=500,
+        metavar="N",
+        help="jobs one work horse runs before a fresh one replaces it (1: a new horse per job)",
+    )
+    worker_cmd.add_argument(
+        "--max-horse-mib",
+        type=positive_int,
+        default=512,
+        metavar="M",
+        help="a work horse whose resident memory exceeds this after a job is replaced",
+    )
     worker_cmd.set_defaults(run=worker)
     commands.add_parser("scheduler", help="enqueue the daily sync of every active item (rq cron)").set_defaults(
         run=scheduler

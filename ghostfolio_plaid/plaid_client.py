@@ -9,6 +9,7 @@ put into an exception, a log line or a return value other than the exchange resu
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -190,7 +191,7 @@ class PlaidClient:
         and tolerant of fields newer than the pinned SDK. Numbers become ``Decimal``: money is never a float.
         """
         if self._limiter is not None:
-            await self._limiter.acquire(getattr(method, "__name__", "unknown"))
+            await self._limiter.acquire(getattr(method, "__name__", "unknown"), item=item_key(request))
         bound = partial(method, request, _request_timeout=self._timeout, _preload_content=False)
         loop = asyncio.get_running_loop()
         try:
@@ -209,6 +210,15 @@ class PlaidClient:
         if not isinstance(answer, dict):
             raise PlaidUnavailable("Plaid answered with an unexpected body")
         return answer
+
+
+def item_key(request: Any) -> str | None:
+    """The name a request's item is rate limited under: a digest of its access token (the token itself never
+    goes into Redis), or None for calls that concern no item yet (link tokens, the public token exchange)."""
+    access_token = request.get("access_token") if hasattr(request, "get") else None
+    if not isinstance(access_token, str) or not access_token:
+        return None
+    return hashlib.sha256(access_token.encode()).hexdigest()[:32]
 
 
 def _api_error(exc: plaid.ApiException) -> PlaidApiError:

@@ -1,4 +1,6 @@
-"""The worker process across a Redis restart: scheduled retries resume within seconds, not RQ's 10 minutes.
+"""The worker process across a Redis restart: scheduled retries resume within seconds, not RQ's 10 minutes,
+and its long-lived horse (up since a sync before the restart) carries on; the horse across PostgreSQL
+connections cut between two jobs.
 
 A Redis of the test's own (never the shared one) is killed under a running ``ghostfolio-plaid worker`` and
 started again, empty, on the same port. RQ's scheduler process died with the connection; a sync whose first
@@ -12,22 +14,26 @@ import contextlib
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue
+from rq.job import Job
 
 from ghostfolio_plaid.job_queue import SyncQueue, request_sync
 from ghostfolio_plaid.models import PlaidItem, SyncJob, SyncStatus, SyncTrigger
 from ghostfolio_plaid.plaid_emulator import EmulatorServer
 from ghostfolio_plaid.workers.runner import SyncWorker
-from tests.conftest import Caller, emulator_call
+from tests.conftest import REDIS_URL, Caller, emulator_call
 from tests.linking import link_seeded_item
 from tests.processes import command, free_port
+from tests.tcp_proxy import TcpProxy
 from tests.test_faults import kill_tree
 
 RESUME_WITHIN_SECONDS = 30
@@ -97,6 +103,22 @@ async def wait_for(condition: Callable[[], Awaitable[bool]], seconds: float, wha
         await asyncio.sleep(0.1)
 
 
+async def sync_once(
+    redis_url: str, queue_name: str, client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, log: Path
+) -> None:
+    item_id, _ = await link_seeded_item(client, emulator, alice)
+    queue = SyncQueue(redis_url, queue_name)
+    try:
+        job = await request_sync(queue, await PlaidItem.get(id=item_id), SyncTrigger.MANUAL)
+    finally:
+        queue.close()
+
+    async def succeeded() -> bool:
+        return (await SyncJob.get(id=job.id)).status == SyncStatus.SUCCEEDED
+
+    await wait_for(succeeded, 60, "the first sync did not run", log)
+
+
 async def test_scheduled_retries_resume_within_seconds_after_redis_comes_back(
     client: httpx.AsyncClient,
     emulator: EmulatorServer,
@@ -115,6 +137,7 @@ async def test_scheduled_retries_resume_within_seconds_after_redis_comes_back(
             return bool(probe.exists(f"rq:scheduler-lock:{queue_name}"))
 
         await wait_for(scheduler_running, 30, "the worker's scheduler never started", log_path)
+        await sync_once(private_redis.url, queue_name, client, emulator, alice, log_path)  # the horse is up
         private_redis.kill()
         await asyncio.sleep(3)
         private_redis.start()
@@ -156,3 +179,38 @@ def test_a_redis_outage_between_two_jobs_does_not_end_the_worker(private_redis: 
         comes_back.join()
         connection.close()
     assert 1.5 <= time.monotonic() - started < 10
+
+
+async def test_a_horse_whose_database_connections_were_cut_runs_the_next_sync_at_once(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, process_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The long-lived horse keeps its PostgreSQL pool between jobs: connections that died meanwhile (a database
+    restart, a proxy timing them out) are replaced by the next job, which must not fail or need RQ's retry."""
+    target = urlsplit(process_env["DATABASE_URL"]).port or 5432
+    proxy = TcpProxy(target)
+    await proxy.start()
+    queue_name = f"gp-test-horse-db-{uuid.uuid4().hex[:8]}"
+    env = {
+        **process_env,
+        "DATABASE_URL": process_env["DATABASE_URL"].replace(f":{target}/", f":{proxy.port}/"),
+        "SYNC_QUEUE_NAME": queue_name,
+    }
+    queue = SyncQueue(REDIS_URL, queue_name, retry_intervals=(0,))
+    first, second = [(await link_seeded_item(client, emulator, alice))[0] for _ in range(2)]
+    log_path = tmp_path / "worker.log"
+    try:
+        async with worker_process(env, log_path):
+            for item_id in (first, second):
+                job = await request_sync(queue, await PlaidItem.get(id=item_id), SyncTrigger.MANUAL)
+
+                async def succeeded(job_id: str = str(job.id)) -> bool:
+                    return (await SyncJob.get(id=job_id)).status == SyncStatus.SUCCEEDED
+
+                await wait_for(succeeded, 60, f"the sync of {item_id} did not succeed", log_path)
+                assert Job.fetch(str(job.id), connection=queue.redis).retries_left == 1
+                await proxy.stop()
+                await proxy.start()
+    finally:
+        await proxy.stop()
+        queue.queue.delete(delete_jobs=True)
+        queue.close()
