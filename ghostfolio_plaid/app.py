@@ -10,10 +10,11 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
+from ghostfolio_plaid import events
 from ghostfolio_plaid.config import Settings
 from ghostfolio_plaid.db import API_STATEMENT_TIMEOUT_SECONDS, tortoise_config
 from ghostfolio_plaid.favicon import FAVICON_ROUTES
@@ -28,6 +29,7 @@ from ghostfolio_plaid.resolvers.services import Services, build_services
 from ghostfolio_plaid.rest_compat.errors import nest_error
 from ghostfolio_plaid.rest_compat.openapi import openapi_json
 from ghostfolio_plaid.rest_compat.routes import routes as rest_routes
+from ghostfolio_plaid.schema.subscriptions import SUBSCRIPTION_LIMITS
 
 REST_PREFIX = "/api/v1/plaid"
 
@@ -54,6 +56,8 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         install_redaction(settings.secret_values())
         app.state.services = services or build_services(settings)
+        events.configure(settings.redis_url)
+        app.state.events = events.EventHub.for_url(settings.redis_url, max_per_user=SUBSCRIPTION_LIMITS.per_user)
         config = tortoise_config(settings.database_url, statement_timeout=API_STATEMENT_TIMEOUT_SECONDS)
         async with RegisterTortoise(app, config=config):
             await Tortoise.get_connection("default").execute_query("SELECT 1")
@@ -62,20 +66,19 @@ def create_app(
             else:
                 async with companion(app):
                     yield
+        await app.state.events.close()
         if services is None:
             app.state.services.close()
 
+    graphql = GraphQLApp(graphiql=settings.enable_graphiql, introspection=settings.enable_introspection)
     return Starlette(
         routes=[
             *HEALTH_ROUTES,
             *METRICS_ROUTES,
             *FAVICON_ROUTES,
             *(asset_routes() if settings.enable_graphiql else []),
-            Route(
-                "/graphql",
-                GraphQLApp(graphiql=settings.enable_graphiql, introspection=settings.enable_introspection),
-                methods=["GET", "POST"],
-            ),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             *extra_routes,
             Mount(REST_PREFIX, routes=[*rest_routes(), Route("/openapi.json", openapi_json, methods=["GET"])]),
         ],

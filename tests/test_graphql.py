@@ -452,3 +452,67 @@ def test_plain_decimal_never_uses_an_exponent(value: object, text: str) -> None:
 def test_plain_decimal_refuses_what_is_not_a_finite_decimal(value: object) -> None:
     with pytest.raises(ValueError, match="Decimal cannot represent"):
         plain_decimal(value)
+
+
+SYNC_JOBS = """query Jobs($id: ID!, $first: Int, $after: String) {
+  plaidItem(id: $id) {
+    lastSyncJob { id status }
+    syncJobs(first: $first, after: $after) {
+      edges { cursor node { id status trigger } }
+      pageInfo { hasNextPage endCursor }
+      totalCount
+    }
+  }
+}"""
+
+
+async def test_sync_jobs_page_newest_first_and_last_sync_job(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, bob: Caller
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from ghostfolio_plaid.models import SyncJob, SyncStatus, SyncTrigger
+
+    body = await link_item(client, emulator, alice)
+    item_id = body["plaidItemId"]
+    empty = await gql(client, SYNC_JOBS, alice, id=item_id)
+    assert empty["data"]["plaidItem"]["lastSyncJob"] is None
+    assert empty["data"]["plaidItem"]["syncJobs"]["totalCount"] == 0
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    ids = []
+    for day in range(5):
+        job = await SyncJob.create(
+            id=uuid.uuid4(), plaid_item_id=item_id, trigger=SyncTrigger.MANUAL, status=SyncStatus.SUCCEEDED
+        )
+        await SyncJob.filter(id=job.id).update(created_at=start + timedelta(days=day))
+        ids.append(str(job.id))
+    newest_first = ids[::-1]
+    seen: list[str] = []
+    after = None
+    while True:
+        data = (await gql(client, SYNC_JOBS, alice, id=item_id, first=2, after=after))["data"]["plaidItem"]
+        page = data["syncJobs"]
+        assert page["totalCount"] == 5
+        seen += [edge["node"]["id"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == newest_first
+    assert data["lastSyncJob"] == {"id": newest_first[0], "status": "SUCCEEDED"}
+    refused = await gql(client, SYNC_JOBS, bob, id=item_id)
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    bad = await gql(client, SYNC_JOBS, alice, id=item_id, first=0)
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    bad = await gql(client, SYNC_JOBS, alice, id=item_id, after="nonsense")
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_last_sync_job_of_many_items_costs_two_queries(
+    client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller, sql_counter: SQLCounter
+) -> None:
+    for _ in range(3):
+        await link_item(client, emulator, alice, keep_first_sync=True)
+    sql_counter.statements.clear()
+    data = await gql(client, "{ plaidItems { lastSyncJob { status trigger } } }", alice)
+    assert [item["lastSyncJob"] for item in data["data"]["plaidItems"]] == [{"status": "QUEUED", "trigger": "LINK"}] * 3
+    assert sum("sync_job" in statement for statement in sql_counter.statements) == 2

@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 from ghostfolio_plaid.crypto import DecryptionError, TokenCipher
 from ghostfolio_plaid.db import DATABASE_DOWN
 from ghostfolio_plaid.errors import BadUserInput, Conflict, FeatureDisabled, PlaidApiError, Unavailable
+from ghostfolio_plaid.events import publish_item, publish_item_id
 from ghostfolio_plaid.ghostfolio.accounts import ghostfolio_accounts
 from ghostfolio_plaid.job_queue import QueueUnavailable, request_sync_soon
 from ghostfolio_plaid.models import Account, PlaidItem, Platform, SyncTrigger
@@ -131,6 +132,7 @@ async def exchange_public_token(services: Services, user_id: str, data: Exchange
         await _remove_at_plaid(services, exchanged)
         raise
     log.info("linked plaid item %s for institution %s", result.plaid_item_id, data.institution_id)
+    await publish_item_id(result.plaid_item_id)
     await _start_first_sync(services, result.plaid_item_id)
     return result
 
@@ -240,5 +242,6 @@ async def disconnect_item(services: Services, user_id: str, plaid_item_id: str) 
                     raise
     item.disconnected_at = datetime.now(UTC)
     await item.save(update_fields=["disconnected_at", "updated_at"])
+    await publish_item(item)
     log.info("disconnected plaid item %s", item.id)
     return item

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ghostfolio_plaid.errors import Conflict
+from ghostfolio_plaid.events import publish_item
 from ghostfolio_plaid.job_queue import request_sync_soon
 from ghostfolio_plaid.models import PlaidItem, SyncTrigger
 from ghostfolio_plaid.plaid_client import LinkToken
@@ -43,5 +44,6 @@ async def complete_reauth(services: Services, user_id: str, plaid_item_id: str) 
     item.error = None
     item.consent_expires_at = status.consent_expires_at or item.consent_expires_at
     await item.save(update_fields=["error", "consent_expires_at", "updated_at"])
+    await publish_item(item)
     await request_sync_soon(services.queue, item, SyncTrigger.MANUAL)
     return item

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import time
 from datetime import datetime
@@ -19,14 +18,24 @@ from typing import Any
 import jwt
 
 from ghostfolio_plaid.errors import BadUserInput, Unauthenticated
+from ghostfolio_plaid.events import publish_item
 from ghostfolio_plaid.job_queue import request_sync_soon
 from ghostfolio_plaid.logs import item_id_var
 from ghostfolio_plaid.metrics import WEBHOOKS
 from ghostfolio_plaid.models import PlaidItem, SyncTrigger
+from ghostfolio_plaid.request_limits import parse_json
 from ghostfolio_plaid.resolvers.services import Services
 
 log = logging.getLogger(__name__)
-SYNC_TYPES = frozenset({"HOLDINGS", "INVESTMENTS_TRANSACTIONS"})
+SYNC_WEBHOOKS = frozenset(
+    {
+        ("HOLDINGS", "DEFAULT_UPDATE"),
+        ("INVESTMENTS_TRANSACTIONS", "DEFAULT_UPDATE"),
+        ("INVESTMENTS_TRANSACTIONS", "HISTORICAL_UPDATE"),
+    }
+)
+"""New data at Plaid: a sync is requested. HISTORICAL_UPDATE says a new item's history is ready (a first sync
+that met PRODUCT_NOT_READY is waiting for it)."""
 CLOCK_SKEW_SECONDS = 30
 
 
@@ -70,7 +79,7 @@ def _check_claims(services: Services, claims: dict[str, Any], raw_body: bytes) -
 
 def parse(raw_body: bytes) -> dict[str, Any]:
     try:
-        payload = json.loads(raw_body)
+        payload = parse_json(raw_body)
     except (ValueError, UnicodeDecodeError):
         raise BadUserInput("Webhook body must be valid JSON") from None
     if not isinstance(payload, dict) or not all(
@@ -98,7 +107,7 @@ async def handle_webhook(services: Services, token: str | None, raw_body: bytes,
         return
     item_id_var.set(str(item.id))
     log.info("webhook %s:%s for plaid item %s", kind, code, item.id)
-    if kind in SYNC_TYPES and code == "DEFAULT_UPDATE":
+    if (kind, code) in SYNC_WEBHOOKS:
         await request_sync_soon(services.queue, item, SyncTrigger.WEBHOOK)
     elif kind == "ITEM":
         await _item_event(services, item, code, payload)
@@ -132,6 +141,7 @@ async def _set(item: PlaidItem, **changes: Any) -> None:
     for name, value in changes.items():
         setattr(item, name, value)
     await item.save(update_fields=[*changes, "updated_at"])
+    await publish_item(item)
 
 
 def _timestamp(value: str) -> datetime | None:

@@ -1,4 +1,4 @@
-"""The Strawberry schema: queries, mutations, and the extensions that guard them."""
+"""The Strawberry schema: queries, mutations, subscriptions, and the extensions that guard them all."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from ghostfolio_plaid.schema.guard import DocumentGuard
 from ghostfolio_plaid.schema.mutations import Mutation
 from ghostfolio_plaid.schema.queries import Query
 from ghostfolio_plaid.schema.scalars import PLAIN_DECIMAL
+from ghostfolio_plaid.schema.subscriptions import Subscription
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,8 @@ class Schema(strawberry.Schema):
 def build_schema(*, introspection: bool = True) -> Schema:
     """The schema; production may switch introspection off (ENABLE_INTROSPECTION=false).
 
-    ``DocumentGuard`` enforces every document limit (``schema/limits.py``) and runs validation itself.
+    ``DocumentGuard`` enforces every document limit (``schema/limits.py``) and runs validation itself, for
+    subscriptions as for queries.
     """
     extensions: list[Any] = [DocumentGuard, MaskUnexpectedErrors, CountOperations]
     if not introspection:
@@ -43,6 +45,7 @@ def build_schema(*, introspection: bool = True) -> Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(disable_field_suggestions=True, scalar_map={Decimal: PLAIN_DECIMAL}),
         extensions=extensions,
     )

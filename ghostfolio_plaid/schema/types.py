@@ -11,7 +11,7 @@ import strawberry
 from ghostfolio_plaid import models
 from ghostfolio_plaid.ghostfolio.status import GhostfolioState, GhostfolioStatus, ghostfolio_state
 from ghostfolio_plaid.plaid_client import LinkToken as PlaidLinkToken
-from ghostfolio_plaid.resolvers import accounts
+from ghostfolio_plaid.resolvers import accounts, sync
 from ghostfolio_plaid.resolvers.inputs import ExchangeInput, LinkedAccountInput
 from ghostfolio_plaid.resolvers.items import ExchangeResult, ItemStatus, ListedItem, item_status
 from ghostfolio_plaid.schema.context import GraphQLInfo
@@ -182,6 +182,23 @@ class PlaidItem:
         loaded = await info.context.accounts_loader.load(self._model.id)
         return [Account.from_model(account) for account in loaded]
 
+    @strawberry.field(description="The item's syncs, newest first (a Relay cursor connection).")
+    async def sync_jobs(self, first: int | None = 20, after: str | None = None) -> SyncJobConnection:
+        page = await sync.sync_jobs_page(self._model.id, 20 if first is None else first, after)
+        edges = [
+            SyncJobEdge(node=SyncJob.from_model(job), cursor=sync.encode_sync_job_cursor(job)) for job in page.jobs
+        ]
+        return SyncJobConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=edges[-1].cursor if edges else None),
+            total_count=page.total_count,
+        )
+
+    @strawberry.field(description="The item's newest sync, whatever its status; null before the first one.")
+    async def last_sync_job(self, info: GraphQLInfo) -> SyncJob | None:
+        job = await info.context.last_sync_job_loader.load(self._model.id)
+        return None if job is None else SyncJob.from_model(job)
+
     @strawberry.field
     def ghostfolio(self, info: GraphQLInfo) -> GhostfolioPush:
         connector_on = info.context.services.settings.ghostfolio_url is not None
@@ -239,6 +256,19 @@ class SyncJob:
             transactions_fetched=job.transactions_fetched,
             transactions_total=job.transactions_total,
         )
+
+
+@strawberry.type
+class SyncJobEdge:
+    node: SyncJob
+    cursor: str
+
+
+@strawberry.type
+class SyncJobConnection:
+    edges: list[SyncJobEdge]
+    page_info: PageInfo
+    total_count: int
 
 
 @strawberry.type
