@@ -138,7 +138,12 @@ class GhostfolioError(ServiceError):
 
 
 class GhostfolioUnavailable(GhostfolioError):
-    """Ghostfolio did not answer usefully (connection, timeout, 5xx, 429): the same call may succeed later."""
+    """Ghostfolio did not answer usefully (connection, timeout, 5xx, 429): the same call may succeed later.
+    ``status`` is Ghostfolio's HTTP status when it answered at all."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class GhostfolioRefused(GhostfolioError):

@@ -34,6 +34,7 @@ from ghostfolio_plaid.plaid_emulator import EmulatorServer, ThreadedServer
 from ghostfolio_plaid.workers.sync import SyncServices, execute_sync
 from tests.conftest import Caller, plaid_post
 from tests.linking import exchange_body, forget_first_sync, link_seeded_item, listed_accounts, seed_item
+from tests.processes import run_command
 
 
 @pytest.fixture
@@ -245,7 +246,7 @@ async def test_ghostfolio_down_loses_nothing_and_a_retry_is_scheduled(
     refreshed = await PlaidItem.get(id=item.id)
     assert refreshed.ghostfolio_attempts == 1 and "503" in (refreshed.ghostfolio_error or "")
     scheduled = ScheduledJobRegistry(queue=sync_services.queue.queue)
-    assert push_job_id(str(item.id)) in scheduled.get_job_ids()
+    assert any(job.startswith(f"gf-push-retry-{item.id}-") for job in scheduled.get_job_ids())
     assert await deliver(connected, sync_services.queue, str(item.id)) == "succeeded"
     state = await ghostfolio_state(ghostfolio, alice.id)
     accounts = await Account.filter(plaid_item_id=item.id)
@@ -424,3 +425,27 @@ async def test_graphql_shows_the_connector_off_then_pending_then_synced(
         assert synced["status"] == "SYNCED" and synced["pendingChanges"] == 0 and synced["lastPushedAt"]
     finally:
         services.settings = original
+
+
+async def test_a_push_job_run_by_a_worker_while_ghostfolio_is_down_schedules_its_retry(
+    client: httpx.AsyncClient,
+    emulator: EmulatorServer,
+    alice: Caller,
+    sync_services: SyncServices,
+    connected: Settings,
+    ghostfolio: ThreadedServer,
+    online: None,
+    process_env: dict[str, str],
+) -> None:
+    """Through a real ``worker --burst`` process, so the push runs as the RQ job it is in production."""
+    item = await synced_item(client, emulator, alice, replace(sync_services, settings=connected))
+    queue = sync_services.queue.queue
+    assert push_job_id(str(item.id)) in queue.job_ids
+    await gf(ghostfolio, "POST", "/emulator/faults", {"path": "/api/v1/*", "status": 503, "times": 1000})
+    try:
+        await run_command({**process_env, "GHOSTFOLIO_URL": ghostfolio.url}, "worker", "--burst")
+    finally:
+        await gf(ghostfolio, "DELETE", "/emulator/faults")
+    scheduled = ScheduledJobRegistry(queue=queue).get_job_ids()
+    assert any(job.startswith(f"gf-push-retry-{item.id}-") for job in scheduled), scheduled
+    assert (await PlaidItem.get(id=item.id)).ghostfolio_attempts == 1

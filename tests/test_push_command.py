@@ -14,13 +14,12 @@ from rq import Queue
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
-from ghostfolio_plaid.ghostfolio.jobs import push_job_id
-from ghostfolio_plaid.models import GhostfolioPush, Order, PlaidItem
+from ghostfolio_plaid.models import Account, GhostfolioPush, PlaidItem
 from ghostfolio_plaid.plaid_emulator import EmulatorServer, ThreadedServer
 from ghostfolio_plaid.workers.sync import SyncServices
 from tests.conftest import Caller
 from tests.processes import command
-from tests.test_ghostfolio_push import synced_item
+from tests.test_ghostfolio_push import activities_expected, synced_item
 
 CLOSED_PORT_URL = "http://127.0.0.1:1"
 
@@ -68,7 +67,7 @@ async def test_push_replays_the_item_restores_deleted_activities_and_then_has_no
     process_env: dict[str, str],
 ) -> None:
     item = await synced_item(client, emulator, alice, sync_services)
-    orders = await Order.filter(account__plaid_item_id=item.id).count()
+    orders = await activities_expected(await Account.filter(plaid_item_id=item.id))
     first = await push(process_env, str(item.id), ghostfolio.url)
     assert first.status == 0, first.err
     assert f"push succeeded: {orders} created, 0 updated, 0 deleted," in first.out
@@ -138,8 +137,9 @@ async def test_ghostfolio_unreachable_exits_1_and_says_a_retry_was_scheduled(
     assert "a retry was scheduled in 10 s" in down.err
     assert "Traceback" not in down.err
     queue = Queue(process_env["SYNC_QUEUE_NAME"], connection=redis_client)
-    job_id = push_job_id(str(item.id))
-    assert job_id in ScheduledJobRegistry(queue=queue).get_job_ids()
+    (job_id,) = [
+        j for j in ScheduledJobRegistry(queue=queue).get_job_ids() if j.startswith(f"gf-push-retry-{item.id}-")
+    ]
     Job.fetch(job_id, connection=redis_client).delete()
 
 

@@ -35,6 +35,7 @@ from ghostfolio_plaid.rest_compat import contract
 from ghostfolio_plaid.workers.sync import SyncServices, execute_sync
 from tests.conftest import Caller, emulator_call, plaid_post
 from tests.linking import DISPLAY_NAMES, exchange_body, link_item, listed_accounts, sandbox_public_token, seed_item
+from tests.test_ghostfolio_push import activities_expected
 
 API = "/api/v1/plaid"
 
@@ -444,9 +445,9 @@ async def test_items_show_pending_changes_after_a_sync_then_synced_then_failed_o
     item_id = linked["plaidItemId"]
     job = await SyncJob.create(plaid_item_id=item_id, trigger=SyncTrigger.MANUAL)
     await execute_sync(connected_services, str(job.id))
-    orders = await Order.filter(account__plaid_item_id=item_id).count()
-    assert orders > 0
-    pending = {"status": "PENDING", "lastPushedAt": None, "pendingChanges": orders, "error": None}
+    expected = await activities_expected(await Account.filter(plaid_item_id=item_id))
+    assert expected > 0
+    pending = {"status": "PENDING", "lastPushedAt": None, "pendingChanges": expected, "error": None}
     assert await listed_ghostfolio(client, alice) == pending
 
     settings = connected_services.settings

@@ -369,3 +369,15 @@ async def test_successful_update_mode_link_clears_the_error_and_syncs(
     done = await complete()
     assert done["data"]["completePlaidItemReauth"] == {"status": "ACTIVE", "error": None}
     assert await SyncJob.filter(plaid_item_id=row_id, status=SyncStatus.QUEUED).count() == 1
+
+
+async def test_a_signed_but_deeply_nested_body_is_400_not_500(
+    client: httpx.AsyncClient, emulator: EmulatorServer, item: tuple[str, str]
+) -> None:
+    row_id, plaid_item_id = item
+    before = await state_of(row_id)
+    body = b'{"webhook_type": "ITEM", "webhook_code": "ERROR", "item_id": "' + plaid_item_id.encode()
+    body += b'", "error": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    response = await client.post(HOOK, content=body, headers=signed(emulator, body))
+    assert response.status_code == 400, response.text
+    assert await state_of(row_id) == before

@@ -65,6 +65,21 @@ class GhostfolioClient:
     async def health(self) -> None:
         await self._request("GET", "/api/v1/health", None)
 
+    async def data_provider_answers(self, user_id: str, data_source: str) -> bool:
+        """Whether the instance reaches its data provider now (Ghostfolio answers 503 when it does not).
+
+        An instance that does not know the route or the data source says nothing either way: True, and the
+        dry-run imports decide symbol by symbol."""
+        try:
+            await self._request("GET", f"/api/v1/health/data-provider/{data_source}", user_id)
+        except GhostfolioRefused:
+            return True
+        except GhostfolioUnavailable as exc:
+            if exc.status == 503:
+                return False
+            raise
+        return True
+
     async def create_account(self, user_id: str, *, name: str, currency: str) -> str:
         body = {"name": name, "currency": currency, "platformId": None, "comment": "Linked through Plaid"}
         answer = await self._request("POST", "/api/v1/account", user_id, json=body)
@@ -116,7 +131,8 @@ class GhostfolioClient:
         except httpx.HTTPError as exc:
             raise GhostfolioUnavailable(f"Ghostfolio could not be reached ({type(exc).__name__})") from None
         if response.status_code == 429 or response.status_code >= 500:
-            raise GhostfolioUnavailable(f"Ghostfolio answered {response.status_code}: {_message(response)}")
+            message = f"Ghostfolio answered {response.status_code}: {_message(response)}"
+            raise GhostfolioUnavailable(message, response.status_code)
         if response.status_code >= 400:
             raise GhostfolioRefused(response.status_code, _message(response))
         if not response.content:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -37,6 +38,12 @@ def push_job_id(item_id: str) -> str:
     return f"gf-push-{item_id}"
 
 
+def retry_job_id(item_id: str) -> str:
+    """Each retry has an id of its own: the push that schedules it is itself a job, and RQ rewrites that job's
+    record when the push finishes, which would wipe a retry scheduled under the same id."""
+    return f"gf-push-retry-{item_id}-{uuid.uuid4().hex[:12]}"
+
+
 def push_lock_key(item_id: str) -> str:
     return f"gp:gf-push-lock:{item_id}"
 
@@ -54,32 +61,31 @@ async def request_push(queue: SyncQueue, item_id: str, delay_seconds: int = 0) -
 
 
 def _enqueue(queue: SyncQueue, item_id: str, delay_seconds: int) -> None:
+    options: dict[str, Any] = {"job_timeout": 3600, "result_ttl": 3600, "failure_ttl": 7 * 86400}
+    if delay_seconds > 0:
+        options["job_id"] = retry_job_id(item_id)
+        queue.queue.enqueue_in(timedelta(seconds=delay_seconds), PUSH_JOB_FUNCTION, item_id, **options)
+        return
     job_id = push_job_id(item_id)
     try:
         status = Job.fetch(job_id, connection=queue.redis).get_status(refresh=False)
     except NoSuchJobError:
         status = None
-    if status in _WAITING and delay_seconds == 0:
+    if status in _WAITING:
         return
     if status == JobStatus.STARTED:
         queue.redis.set(push_followup_key(item_id), "1", ex=86400)
         return
-    options: dict[str, Any] = {"job_id": job_id, "job_timeout": 3600, "result_ttl": 3600, "failure_ttl": 7 * 86400}
-    if delay_seconds > 0:
-        queue.queue.enqueue_in(timedelta(seconds=delay_seconds), PUSH_JOB_FUNCTION, item_id, **options)
-    else:
-        queue.queue.enqueue(PUSH_JOB_FUNCTION, item_id, **options)
+    queue.queue.enqueue(PUSH_JOB_FUNCTION, item_id, job_id=job_id, **options)
 
 
 def run_push_job(item_id: str) -> str:
     """RQ entry point."""
     from ghostfolio_plaid.workers import sync as sync_worker
 
-    hosted = sync_worker.hosted()
-    if hosted is not None:
-        loop, services = hosted
-        work = deliver(services.settings, services.queue, item_id)
-        return asyncio.run_coroutine_threadsafe(work, loop).result()
+    host = sync_worker.hosted()
+    if host is not None:
+        return host.run(lambda services: deliver(services.settings, services.queue, item_id))
     return asyncio.run(_run(item_id))
 
 

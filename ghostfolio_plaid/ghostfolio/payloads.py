@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from ghostfolio_plaid.models import MarketData, Order, SymbolProfile
 
@@ -60,7 +60,24 @@ def number(value: Decimal) -> float | int:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def activity(order: Order, account_id: str, listing: Listing) -> Json:
+class OrderRow(NamedTuple):
+    """The columns of an Order the connector sends (read as tuples: a push reads every order of an item)."""
+
+    account_id: Any
+    plaid_transaction_id: str | None
+    symbol_profile_id: Any
+    type: str
+    date: datetime
+    quantity: Decimal
+    unit_price: Decimal
+    fee: Decimal
+    currency: str
+
+
+ORDER_COLUMNS = OrderRow._fields
+
+
+def activity(order: OrderRow | Order, account_id: str, listing: Listing) -> Json:
     return {
         "accountId": account_id,
         "comment": COMMENT_PREFIX + str(order.plaid_transaction_id),

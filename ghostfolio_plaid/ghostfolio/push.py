@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,15 +19,20 @@ from typing import Any
 from tortoise.expressions import F
 
 from ghostfolio_plaid.errors import GhostfolioRefused, GhostfolioUnavailable
+from ghostfolio_plaid.events import publish_item
 from ghostfolio_plaid.ghostfolio.client import GhostfolioClient, Json
 from ghostfolio_plaid.ghostfolio.payloads import (
+    CASH,
     COMMENT_PREFIX,
     MANUAL,
+    ORDER_COLUMNS,
     Listing,
+    OrderRow,
     activity,
     asset_profile,
     is_priceable,
     manual_listing,
+    number,
     payload_hash,
     timestamp,
 )
@@ -38,6 +42,7 @@ from ghostfolio_plaid.models import (
     GhostfolioActivity,
     GhostfolioPush,
     GhostfolioSymbol,
+    Holding,
     MarketData,
     Order,
     PlaidItem,
@@ -91,16 +96,19 @@ async def push_item(
         await PlaidItem.filter(id=item.id).update(
             ghostfolio_attempts=F("ghostfolio_attempts") + 1, ghostfolio_error=str(exc)[:512]
         )
+        await publish_item(item)
         raise
     except GhostfolioRefused as exc:
         log.warning("Ghostfolio refused the push of item %s: %s", item.id, exc.message)
         await _finish(run, delivery, client.requests - sent_before, "refused", str(exc))
         await PlaidItem.filter(id=item.id).update(ghostfolio_attempts=0, ghostfolio_error=str(exc)[:512])
+        await publish_item(item)
         return run
     await _finish(run, delivery, client.requests - sent_before, "succeeded", None)
     await PlaidItem.filter(id=item.id).update(
         ghostfolio_attempts=0, ghostfolio_error=None, ghostfolio_pending=0, ghostfolio_pushed_at=datetime.now(UTC)
     )
+    await publish_item(item)
     return run
 
 
@@ -127,13 +135,14 @@ async def _finish(run: GhostfolioPush, delivery: Delivery, requests: int, outcom
     )
 
 
-async def pending_changes(item: PlaidItem, connector_accounts: Iterable[Account] | None = None) -> int:
+async def pending_changes(item: PlaidItem) -> int:
     """How many activities differ between our rows and the ledger (without asking Ghostfolio)."""
-    accounts = list(connector_accounts or await Account.filter(plaid_item_id=item.id))
+    accounts = await Account.filter(plaid_item_id=item.id)
     orders = await Order.filter(account_id__in=[a.id for a in accounts]).values_list(
         "account_id", "plaid_transaction_id"
     )
     wanted = {(str(account), str(key)) for account, key in orders}
+    wanted |= {key for key, _ in await _foreign_cash_holdings(accounts)}
     stored = {
         (str(account), str(key))
         for account, key in await GhostfolioActivity.filter(plaid_item_id=item.id).values_list(
@@ -145,15 +154,22 @@ async def pending_changes(item: PlaidItem, connector_accounts: Iterable[Account]
 
 async def _deliver(delivery: Delivery, *, replay: bool) -> None:
     accounts = await _accounts(delivery, replay=replay)
-    orders = await Order.filter(account_id__in=[a.id for a in accounts]).select_related("symbol_profile")
-    listings = await _listings(delivery, {str(o.symbol_profile_id): o.symbol_profile for o in orders})
+    orders = [
+        OrderRow(*row)
+        for row in await Order.filter(account_id__in=[a.id for a in accounts]).values_list(*ORDER_COLUMNS)
+    ]
+    profiles = {str(p.id): p for p in await SymbolProfile.filter(id__in={o.symbol_profile_id for o in orders})}
+    listings = await _listings(delivery, profiles)
     desired: dict[Key, Json] = {}
     profile_of: dict[Key, SymbolProfile] = {}
     for order in orders:
         key = (str(order.account_id), str(order.plaid_transaction_id))
-        profile: SymbolProfile = order.symbol_profile
+        profile = profiles[str(order.symbol_profile_id)]
         desired[key] = activity(order, delivery.accounts[key[0]], listings[str(profile.id)])
         profile_of[key] = profile
+    for key, payload, profile in await _foreign_cash(delivery, accounts):
+        listings.setdefault(str(profile.id), manual_listing(profile, delivery.user_id))
+        desired[key], profile_of[key] = payload, profile
     ledger = {
         (str(r.account_id), r.activity_key): r for r in await GhostfolioActivity.filter(plaid_item_id=delivery.item.id)
     }
@@ -165,6 +181,43 @@ async def _deliver(delivery: Delivery, *, replay: bool) -> None:
     sent = await _create(delivery, creates, desired, profile_of, listings)
     await _balances(delivery, accounts)
     await _prices(delivery, {k: p for k, p in profile_of.items() if listings[str(p.id)].manual}, listings, sent)
+
+
+async def _foreign_cash_holdings(accounts: list[Account]) -> list[tuple[Key, Holding]]:
+    """Cash in another currency than its account's, keyed ``cash:<currency>`` in its account."""
+    by_id = {str(a.id): a for a in accounts}
+    found = []
+    for holding in await Holding.filter(
+        account_id__in=list(by_id), symbol_profile__asset_sub_class=CASH
+    ).select_related("symbol_profile"):
+        account = by_id[str(holding.account_id)]
+        if holding.currency != account.currency and holding.quantity > 0:
+            found.append(((str(account.id), f"cash:{holding.currency}"), holding))
+    return found
+
+
+async def _foreign_cash(delivery: Delivery, accounts: list[Account]) -> list[tuple[Key, Json, SymbolProfile]]:
+    """Ghostfolio's balance is in the account's currency only, so cash in another currency is a MANUAL cash
+    position (a BUY at 1 in its currency, dated when the account was linked), updated in place when the amount
+    changes. Never dropped, never converted."""
+    created = {str(a.id): a.created_at.date() for a in accounts}
+    positions = []
+    for key, holding in await _foreign_cash_holdings(accounts):
+        profile: SymbolProfile = holding.symbol_profile
+        payload = {
+            "accountId": delivery.accounts[key[0]],
+            "comment": COMMENT_PREFIX + key[1],
+            "currency": holding.currency,
+            "dataSource": MANUAL,
+            "date": timestamp(created[key[0]]),
+            "fee": 0,
+            "quantity": number(holding.quantity),
+            "symbol": manual_listing(profile, delivery.user_id).symbol,
+            "type": "BUY",
+            "unitPrice": 1,
+        }
+        positions.append((key, payload, profile))
+    return positions
 
 
 async def _accounts(delivery: Delivery, *, replay: bool) -> list[Account]:
@@ -221,6 +274,9 @@ async def _listings(delivery: Delivery, profiles: dict[str, SymbolProfile]) -> d
 async def _resolvable(delivery: Delivery, candidates: list[SymbolProfile]) -> set[str]:
     """Ask the instance (dry-run imports) which tickers its data provider knows; each refusal names the first
     symbol it could not resolve, which is set aside (MANUAL) before asking again."""
+    if candidates and not await delivery.client.data_provider_answers(delivery.user_id, delivery.data_source):
+        log.warning("Ghostfolio's %s data provider does not answer: new securities are MANUAL", delivery.data_source)
+        return set()
     resolved: set[str] = set()
     remaining = list(candidates)
     account = next(iter(delivery.accounts.values()), None)
@@ -249,7 +305,8 @@ async def _resolvable(delivery: Delivery, candidates: list[SymbolProfile]) -> se
             if index is None or index >= len(chunk):
                 raise
             log.info("Ghostfolio cannot price %s at %s: MANUAL", chunk[index].symbol, delivery.data_source)
-            remaining.remove(chunk[index])
+            resolved.update(str(p.id) for p in chunk[:index])  # checked in order: the ones before it resolved
+            remaining = remaining[index + 1 :]
             continue
         resolved.update(str(p.id) for p in chunk)
         remaining = remaining[len(chunk) :]
@@ -326,18 +383,16 @@ async def _create(
     profile_of: dict[Key, SymbolProfile],
     listings: dict[str, Listing],
 ) -> set[str]:
-    """Import new activities in chunks; answers the MANUAL profiles whose prices went along."""
+    """Import new activities in chunks; each MANUAL security's profile and prices go once, with its first chunk.
+    Answers the MANUAL profiles whose prices went along."""
+    manual = {str(p.id): p for k in keys if listings[str((p := profile_of[k]).id)].manual}
+    prices = await _prices_by_symbol({p.symbol for p in manual.values()})
     sent_profiles: set[str] = set()
     start = 0
     while start < len(keys):
         chunk = keys[start : start + delivery.batch]
-        profiles = {str(profile_of[k].id): profile_of[k] for k in chunk if listings[str(profile_of[k].id)].manual}
-        bodies = [
-            asset_profile(
-                p, listings[pid], await MarketData.filter(data_source=DATA_SOURCE, symbol=p.symbol).order_by("date")
-            )
-            for pid, p in profiles.items()
-        ]
+        first_seen = {str(profile_of[k].id) for k in chunk} & manual.keys() - sent_profiles
+        bodies = [asset_profile(manual[pid], listings[pid], prices.get(manual[pid].symbol, [])) for pid in first_seen]
         try:
             created = await delivery.client.import_activities(delivery.user_id, [desired[k] for k in chunk], bodies)
         except GhostfolioRefused as exc:
@@ -347,9 +402,20 @@ async def _create(
             delivery.batch = int(cap.group(1))
             continue
         await _record_created(delivery, chunk, desired, created)
-        sent_profiles.update(profiles)
+        sent_profiles.update(first_seen)
         start += len(chunk)
     return sent_profiles
+
+
+async def _prices_by_symbol(symbols: set[str], since: datetime | None = None) -> dict[str, list[MarketData]]:
+    """Our market prices of these symbols (those stored after ``since``), oldest first, in one query."""
+    query = MarketData.filter(data_source=DATA_SOURCE, symbol__in=list(symbols))
+    if since is not None:
+        query = query.filter(created_at__gt=since)
+    grouped: dict[str, list[MarketData]] = {}
+    for row in await query.order_by("date"):
+        grouped.setdefault(row.symbol, []).append(row)
+    return grouped
 
 
 async def _record_created(delivery: Delivery, chunk: list[Key], desired: dict[Key, Json], created: list[Json]) -> None:
@@ -409,12 +475,12 @@ async def _prices(
     since = delivery.item.ghostfolio_pushed_at
     if since is None:
         return
-    bodies: list[Any] = []
-    for pid, profile in {str(p.id): p for p in manual.values()}.items():
-        if pid in sent:
-            continue
-        prices = await MarketData.filter(data_source=DATA_SOURCE, symbol=profile.symbol, created_at__gt=since)
-        if prices:
-            bodies.append(asset_profile(profile, listings[pid], sorted(prices, key=lambda p: p.date)))
+    pending = {pid: p for pid, p in {str(p.id): p for p in manual.values()}.items() if pid not in sent}
+    prices = await _prices_by_symbol({p.symbol for p in pending.values()}, since)
+    bodies: list[Any] = [
+        asset_profile(profile, listings[pid], prices[profile.symbol])
+        for pid, profile in pending.items()
+        if profile.symbol in prices
+    ]
     if bodies:
         await delivery.client.import_activities(delivery.user_id, [], bodies)
