@@ -23,6 +23,11 @@ EXAMPLE_QUERY = """# Welcome to ghostfolio-plaid.
     accounts { name balance currency }
   }
 }
+
+# Live updates run over a WebSocket: replace the query above with
+#   subscription { plaidItemsChanged { id status error lastSyncedAt ghostfolio { status } } }
+# or follow one sync with
+#   subscription { syncJob(id: "<job id>") { status transactionsFetched transactionsTotal error } }
 """
 HEADERS_HINT = {"Authorization": "Bearer <paste a token from: ghostfolio-plaid token USER_ID>"}
 
@@ -43,7 +48,8 @@ def render_page() -> str:
 <body>
   <div id="graphiql">Loading GraphiQL...</div>
   <script>
-    const fetcher = GraphiQL.createFetcher({{ url: "{GRAPHQL_PATH}" }});
+    const socket = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "{GRAPHQL_PATH}";
+    const fetcher = GraphiQL.createFetcher({{ url: "{GRAPHQL_PATH}", subscriptionUrl: socket }});
     ReactDOM.createRoot(document.getElementById("graphiql")).render(
       React.createElement(GraphiQL, {{
         fetcher,

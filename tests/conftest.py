@@ -17,6 +17,7 @@ import httpx
 import pytest
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
+from redis.exceptions import WatchError
 from rq import Queue
 from starlette.applications import Starlette
 
@@ -39,25 +40,55 @@ POSTGRES_SERVER = os.environ.get("TEST_POSTGRES_SERVER", "postgres://postgres@12
 REDIS_SERVER = os.environ.get("TEST_REDIS_SERVER", "redis://127.0.0.1:6379")
 RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:8]}"
 REDIS_CLAIM_KEY = "gp-test-run-claim"
+CLAIM_SECONDS = 3 * 3600
 
 
 def claim_redis_database() -> int:
     """A Redis database number of this run's own (never 0, the production default), emptied for it.
 
-    A run claims a database with SET NX on a key that expires, so concurrent runs never share one; what a run
-    killed earlier left in a database whose claim has expired is cleared when the database is claimed again.
+    A run claims a database with SET NX on a key that expires, so concurrent runs never share one. The claim
+    names the run's process: a claim whose process is gone (a run that was killed) is taken over at once, and
+    what that run left in the database is cleared.
     """
     for number in range(1, 16):
         client = Redis.from_url(f"{REDIS_SERVER}/{number}")
         try:
-            if client.set(REDIS_CLAIM_KEY, RUN_ID, nx=True, ex=6 * 3600):
+            if client.set(REDIS_CLAIM_KEY, RUN_ID, nx=True, ex=CLAIM_SECONDS) or take_over_dead_claim(client):
                 for key in client.scan_iter(count=1000):
                     if key != REDIS_CLAIM_KEY.encode():
                         client.delete(key)
                 return number
         finally:
             client.close()
-    raise RuntimeError("every Redis database from 1 to 15 is claimed by another test run")
+    raise RuntimeError("every Redis database from 1 to 15 is claimed by a running test run")
+
+
+def take_over_dead_claim(client: Redis) -> bool:
+    """Replace the claim if the process that made it no longer exists (atomically: WATCH, then MULTI)."""
+    with client.pipeline() as pipe:
+        try:
+            pipe.watch(REDIS_CLAIM_KEY)
+            holder = pipe.get(REDIS_CLAIM_KEY)
+            if holder is not None and process_alive(holder.decode().partition("_")[0]):
+                return False
+            pipe.multi()
+            pipe.set(REDIS_CLAIM_KEY, RUN_ID, ex=CLAIM_SECONDS)
+            pipe.execute()
+            return True
+        except WatchError:
+            return False
+
+
+def process_alive(pid: str) -> bool:
+    if not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 REDIS_DB = claim_redis_database()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -11,7 +12,9 @@ import httpx
 import pytest
 
 from ghostfolio_plaid.graphiql import ASSETS_DIR, EXAMPLE_QUERY
+from ghostfolio_plaid.plaid_emulator import EmulatorServer
 from tests.conftest import Caller
+from tests.linking import link_item
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -94,6 +97,62 @@ def run_in_browser(url: str, token: str) -> tuple[str, list[str], list[str]]:
         finally:
             browser.close()
     return result, requests, errors
+
+
+def run_subscription_in_browser(url: str, token: str, change: Callable[[], None]) -> tuple[str, list[str], list[str]]:
+    """Open GraphiQL, start a ``plaidItemsChanged`` subscription with the token, make ``change`` happen once
+    the WebSocket is open, and answer what the result pane shows, the WebSockets opened and the errors."""
+    from playwright.sync_api import sync_playwright
+
+    sockets: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.on("websocket", lambda socket: sockets.append(socket.url))
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+            page.goto(url + "/graphql")
+            page.wait_for_selector(".graphiql-query-editor .CodeMirror", timeout=20000)
+            page.evaluate(
+                """([query, headers]) => {
+                    const editors = [...document.querySelectorAll('.CodeMirror')].map(e => e.CodeMirror);
+                    editors[0].setValue(query);
+                    editors.find(e => e.getValue().includes('Authorization')).setValue(headers);
+                }""",
+                ["subscription Watch { plaidItemsChanged { id status } }", '{"Authorization": "Bearer ' + token + '"}'],
+            )
+            page.wait_for_timeout(1500)  # the editor parses the document a moment after it changes
+            with page.expect_websocket(timeout=20000) as opened:
+                page.click(".graphiql-execute-button")
+            opened.value.wait_for_event("framereceived", timeout=20000)  # connection_ack: subscribed
+            page.wait_for_timeout(500)
+            change()
+            page.wait_for_function(
+                "() => (document.querySelector('.result-window')?.textContent || '').includes('DISCONNECTED')",
+                timeout=20000,
+            )
+            result = page.inner_text(".result-window").replace("\xa0", " ")
+        finally:
+            browser.close()
+    return result, sockets, errors
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (apt-get install chromium)")
+async def test_browser_runs_a_subscription_over_a_websocket(
+    served: str, client: httpx.AsyncClient, emulator: EmulatorServer, alice: Caller
+) -> None:
+    item_id = (await link_item(client, emulator, alice))["plaidItemId"]
+
+    def disconnect() -> None:
+        answer = httpx.delete(f"{served}/api/v1/plaid/items/{item_id}", headers=alice.headers, timeout=20)
+        assert answer.status_code == 200, answer.text
+
+    result, sockets, errors = await asyncio.to_thread(run_subscription_in_browser, served, alice.token, disconnect)
+    assert item_id in result and '"status": "DISCONNECTED"' in result, result
+    assert sockets == [served.replace("http://", "ws://") + "/graphql"]
+    assert errors == []
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (apt-get install chromium)")

@@ -188,9 +188,14 @@ async def test_subscriptions_are_measured_like_queries(served: str, alice: Calle
     assert message["payload"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-async def test_subscriptions_over_plain_http_are_refused(client: httpx.AsyncClient, alice: Caller) -> None:
+async def test_subscriptions_over_plain_http_are_refused(
+    client: httpx.AsyncClient, alice: Caller, caplog: pytest.LogCaptureFixture
+) -> None:
     response = await client.post("/graphql", json={"query": ITEMS_CHANGED}, headers=alice.headers)
-    assert "data" not in response.json() or not response.json().get("data")
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and "WebSocket" in error["message"]
+    assert not response.json().get("data")
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []
 
 
 # --- in-process server: limits and Redis outages ----------------------------------------------------------------
@@ -207,7 +212,10 @@ def graphql_endpoint(app: Starlette) -> GraphQLApp:
 async def local(app: Starlette) -> AsyncIterator[str]:
     """The test's own app (its lifespan already running) on a port, in this event loop."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, lifespan="off", log_level="warning", timeout_graceful_shutdown=2
+    )
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     for _ in range(500):
         if server.started:
@@ -215,7 +223,11 @@ async def local(app: Starlette) -> AsyncIterator[str]:
         await asyncio.sleep(0.02)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
-    await task
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout=10)
+    except TimeoutError:
+        server.force_exit = True
+        await task
 
 
 @pytest.fixture

@@ -79,8 +79,18 @@ def queue(process_env: dict[str, str]) -> Iterator[Queue]:
     connection = Redis.from_url(process_env["REDIS_URL"])
     queue = Queue(f"gp-test-horse-{uuid.uuid4().hex[:8]}", connection=connection)
     yield queue
+    kill_processes_serving(queue.name)
     queue.delete(delete_jobs=True)
     connection.close()
+
+
+def kill_processes_serving(queue_name: str) -> None:
+    """Leave nothing behind: a horse still busy with a hung job when its worker was killed would run on."""
+    marker = f"SYNC_QUEUE_NAME={queue_name}".encode()
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        with contextlib.suppress(OSError, ValueError):
+            if marker in environ.read_bytes().split(b"\0"):
+                os.kill(int(environ.parent.name), signal.SIGKILL)
 
 
 def enqueue(queue: Queue, func: Callable[..., Any], *args: Any, timeout: int = 60) -> Job:

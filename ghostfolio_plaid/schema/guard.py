@@ -19,10 +19,12 @@ from graphql import DocumentNode, GraphQLError, validate
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+from strawberry.types.graphql import OperationType
 
 from ghostfolio_plaid.errors import BadUserInput
 from ghostfolio_plaid.schema.cost import FragmentCycle, fragment_definitions, largest_value, measure, most_repeated
 from ghostfolio_plaid.schema.limits import LIMITS, DocumentLimits
+from ghostfolio_plaid.schema.subscriptions import WEBSOCKET_ONLY
 
 STRAWBERRY_RULES = (MaybeNullValidationRule, OneOfInputValidationRule)
 """What Strawberry's own validation step adds to the configured rules; this step replaces it."""
@@ -83,6 +85,9 @@ class DocumentGuard(SchemaExtension):
         document = context.graphql_document
         if document is not None:
             refused = refusal(document, self.limits)
+            over_http = getattr(context.context, "hub", None) is None
+            if refused is None and over_http and context.operation_type == OperationType.SUBSCRIPTION:
+                refused = _refuse(WEBSOCKET_ONLY)
             context.pre_execution_errors = (
                 [refused]
                 if refused
