@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -64,20 +66,24 @@ async def test_favicon_is_served(client: httpx.AsyncClient) -> None:
     assert icon.text.startswith("<svg") and "max-age" in icon.headers["cache-control"]
 
 
-def run_in_browser(url: str, token: str) -> tuple[str, list[str], list[str]]:
-    """Open GraphiQL in headless Debian chromium, run a query with the token; the result, requests and errors
-    (JavaScript exceptions and console errors such as a failed request)."""
+@contextlib.contextmanager
+def graphiql(url: str, operation: str, token: str, events: dict[str, list[str]]) -> Iterator[Any]:
+    """GraphiQL in headless Debian chromium with ``operation`` and the token typed in; ``events`` collects the
+    page's requests, WebSockets and errors (JavaScript exceptions and console errors such as a failed request)."""
     from playwright.sync_api import sync_playwright
 
-    requests: list[str] = []
-    errors: list[str] = []
+    for name in ("requests", "sockets", "errors"):
+        events.setdefault(name, [])
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
-            page.on("request", lambda request: requests.append(request.url))
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+            page.on("request", lambda request: events["requests"].append(request.url))
+            page.on("websocket", lambda socket: events["sockets"].append(socket.url))
+            page.on("pageerror", lambda error: events["errors"].append(str(error)))
+            page.on(
+                "console", lambda message: events["errors"].append(message.text) if message.type == "error" else None
+            )
             page.goto(url + "/graphql")
             page.wait_for_selector(".graphiql-query-editor .CodeMirror", timeout=20000)
             page.evaluate(
@@ -86,57 +92,42 @@ def run_in_browser(url: str, token: str) -> tuple[str, list[str], list[str]]:
                     editors[0].setValue(query);
                     editors.find(e => e.getValue().includes('Authorization')).setValue(headers);
                 }""",
-                ["{ plaidItems { id } }", '{"Authorization": "Bearer ' + token + '"}'],
+                [operation, '{"Authorization": "Bearer ' + token + '"}'],
             )
-            page.click(".graphiql-execute-button")
-            page.wait_for_function(
-                "() => (document.querySelector('.result-window')?.textContent || '').includes('plaidItems')",
-                timeout=20000,
-            )
-            result = page.inner_text(".result-window").replace("\xa0", " ")
+            page.wait_for_timeout(1500)  # the editor parses the document a moment after it changes
+            yield page
         finally:
             browser.close()
-    return result, requests, errors
+
+
+def result_once_it_shows(page: Any, text: str) -> str:
+    page.wait_for_function(
+        f"() => (document.querySelector('.result-window')?.textContent || '').includes({text!r})", timeout=20000
+    )
+    return str(page.inner_text(".result-window")).replace("\xa0", " ")
+
+
+def run_in_browser(url: str, token: str) -> tuple[str, list[str], list[str]]:
+    """Run a query with the token; the result, the requests and the errors."""
+    events: dict[str, list[str]] = {}
+    with graphiql(url, "{ plaidItems { id } }", token, events) as page:
+        page.click(".graphiql-execute-button")
+        result = result_once_it_shows(page, "plaidItems")
+    return result, events["requests"], events["errors"]
 
 
 def run_subscription_in_browser(url: str, token: str, change: Callable[[], None]) -> tuple[str, list[str], list[str]]:
-    """Open GraphiQL, start a ``plaidItemsChanged`` subscription with the token, make ``change`` happen once
-    the WebSocket is open, and answer what the result pane shows, the WebSockets opened and the errors."""
-    from playwright.sync_api import sync_playwright
-
-    sockets: list[str] = []
-    errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.on("websocket", lambda socket: sockets.append(socket.url))
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-            page.goto(url + "/graphql")
-            page.wait_for_selector(".graphiql-query-editor .CodeMirror", timeout=20000)
-            page.evaluate(
-                """([query, headers]) => {
-                    const editors = [...document.querySelectorAll('.CodeMirror')].map(e => e.CodeMirror);
-                    editors[0].setValue(query);
-                    editors.find(e => e.getValue().includes('Authorization')).setValue(headers);
-                }""",
-                ["subscription Watch { plaidItemsChanged { id status } }", '{"Authorization": "Bearer ' + token + '"}'],
-            )
-            page.wait_for_timeout(1500)  # the editor parses the document a moment after it changes
-            with page.expect_websocket(timeout=20000) as opened:
-                page.click(".graphiql-execute-button")
-            opened.value.wait_for_event("framereceived", timeout=20000)  # connection_ack: subscribed
-            page.wait_for_timeout(500)
-            change()
-            page.wait_for_function(
-                "() => (document.querySelector('.result-window')?.textContent || '').includes('DISCONNECTED')",
-                timeout=20000,
-            )
-            result = page.inner_text(".result-window").replace("\xa0", " ")
-        finally:
-            browser.close()
-    return result, sockets, errors
+    """Start a ``plaidItemsChanged`` subscription with the token, make ``change`` happen once the WebSocket is
+    open, and answer what the result pane shows, the WebSockets opened and the errors."""
+    events: dict[str, list[str]] = {}
+    with graphiql(url, "subscription Watch { plaidItemsChanged { id status } }", token, events) as page:
+        with page.expect_websocket(timeout=20000) as opened:
+            page.click(".graphiql-execute-button")
+        opened.value.wait_for_event("framereceived", timeout=20000)  # connection_ack: subscribed
+        page.wait_for_timeout(500)
+        change()
+        result = result_once_it_shows(page, "DISCONNECTED")
+    return result, events["sockets"], events["errors"]
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (apt-get install chromium)")
